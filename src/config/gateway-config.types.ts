@@ -1,0 +1,83 @@
+/** The validated, defaulted and frozen gateway config handed to every module. */
+
+export type LoadBalancing = 'round-robin' | 'least-request';
+
+export interface ServerSettings {
+  readonly bodyLimitBytes: number;
+  readonly trustProxy: boolean;
+  readonly managementPrefix: string;
+}
+
+export interface DefaultSettings {
+  readonly timeoutMs: number;
+}
+
+export interface PoolSettings {
+  readonly maxSockets: number;
+  readonly maxIdleSockets: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface ConcurrencySettings {
+  readonly limit: number;
+  readonly queue: number;
+  readonly queueTimeoutMs: number;
+}
+
+export interface HealthCheckSettings {
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly unhealthyThreshold: number;
+  readonly healthyThreshold: number;
+}
+
+export interface UpstreamSettings {
+  readonly name: string;
+  readonly targets: readonly string[];
+  readonly loadBalancing: LoadBalancing;
+  readonly pool: PoolSettings;
+  readonly connectTimeoutMs: number;
+  readonly concurrency: ConcurrencySettings | null;
+  readonly healthCheck: HealthCheckSettings | null;
+  readonly preserveHost: boolean;
+}
+
+/** `ip`, `route`, or `header:<lower-case name>`. */
+export type RateLimitKey = 'ip' | 'route' | `header:${string}`;
+
+export interface RateLimitSettings {
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly key: RateLimitKey;
+}
+
+export interface RetrySettings {
+  readonly attempts: number;
+}
+
+export interface RouteSettings {
+  readonly id: string;
+  /** Exactly one of `path` and `pathRegex` is set. */
+  readonly path: string | null;
+  readonly pathRegex: string | null;
+  /** Upper-case method names; null means every method. */
+  readonly methods: readonly string[] | null;
+  readonly host: string | null;
+  /** Lower-case header name to exact value. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly upstream: string;
+  readonly rewrite: string | null;
+  readonly stripPrefix: string | null;
+  readonly timeoutMs: number;
+  readonly concurrency: ConcurrencySettings | null;
+  readonly rateLimit: RateLimitSettings | null;
+  readonly retry: RetrySettings | null;
+}
+
+export interface GatewayConfig {
+  readonly server: ServerSettings;
+  readonly defaults: DefaultSettings;
+  readonly upstreams: Readonly<Record<string, UpstreamSettings>>;
+  readonly routes: readonly RouteSettings[];
+}

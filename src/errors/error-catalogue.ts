@@ -1,0 +1,19 @@
+/** CONTRACT §5: every error the gateway itself produces, with its status and reason phrase. */
+export const ERROR_CATALOGUE = {
+  bad_request: { status: 400, error: 'Bad Request' },
+  no_route: { status: 404, error: 'Not Found' },
+  method_not_allowed: { status: 405, error: 'Method Not Allowed' },
+  body_too_large: { status: 413, error: 'Payload Too Large' },
+  rate_limited: { status: 429, error: 'Too Many Requests' },
+  concurrency_limit: { status: 429, error: 'Too Many Requests' },
+  queue_timeout: { status: 429, error: 'Too Many Requests' },
+  internal_error: { status: 500, error: 'Internal Server Error' },
+  upstream_unreachable: { status: 502, error: 'Bad Gateway' },
+  no_healthy_target: { status: 503, error: 'Service Unavailable' },
+  shutting_down: { status: 503, error: 'Service Unavailable' },
+  upstream_timeout: { status: 504, error: 'Gateway Timeout' },
+  /** Never written (the client is gone); used for the access log's 499. */
+  client_closed: { status: 499, error: 'Client Closed Request' },
+} as const;
+
+export type GatewayErrorCode = keyof typeof ERROR_CATALOGUE;

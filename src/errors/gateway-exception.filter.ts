@@ -1,0 +1,47 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayErrorCode } from './error-catalogue';
+import { writeErrorResponse } from './error-response';
+import { GatewayError } from './gateway-error';
+
+const CODE_BY_STATUS: Readonly<Record<number, GatewayErrorCode>> = {
+  400: 'bad_request',
+  404: 'no_route',
+  405: 'method_not_allowed',
+  413: 'body_too_large',
+};
+
+/** The one place where errors become responses (CONTRACT §5). */
+@Catch()
+export class GatewayExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('GatewayExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const error = this.toGatewayError(exception);
+    if (error.code === 'client_closed') return;
+    const route = request.gatewayRoute?.id ?? null;
+    writeErrorResponse(reply.raw, error, route);
+  }
+
+  private toGatewayError(exception: unknown): GatewayError {
+    if (exception instanceof GatewayError) return exception;
+    const status = statusOf(exception);
+    const code = status !== null ? CODE_BY_STATUS[status] : undefined;
+    if (code) return new GatewayError(code, messageOf(exception));
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return new GatewayError('internal_error', 'the gateway failed to handle this request');
+  }
+}
+
+function statusOf(exception: unknown): number | null {
+  if (exception instanceof HttpException) return exception.getStatus();
+  const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
+  return typeof statusCode === 'number' ? statusCode : null;
+}
+
+function messageOf(exception: unknown): string {
+  return exception instanceof Error ? exception.message : 'request rejected';
+}

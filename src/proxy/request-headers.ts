@@ -1,0 +1,51 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { hopByHopFilter } from './hop-by-hop';
+
+export interface ForwardingContext {
+  readonly clientIp: string;
+  readonly protocol: 'http' | 'https';
+  readonly trustProxy: boolean;
+  readonly preserveHost: boolean;
+}
+
+/**
+ * The headers sent upstream (CONTRACT §4): hop-by-hop ones dropped, `X-Forwarded-*` set, Host
+ * kept only with `preserveHost` (otherwise the client sets the target's). `Expect` is dropped
+ * because Node already answered `100-continue` to the client.
+ */
+export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: ForwardingContext): Record<string, string | string[]> {
+  const drop = hopByHopFilter(incoming.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || drop(name) || name === 'host' || name === 'expect') continue;
+    out[name] = value;
+  }
+  const priorFor = incoming['x-forwarded-for'];
+  out['x-forwarded-for'] =
+    ctx.trustProxy && priorFor ? `${Array.isArray(priorFor) ? priorFor.join(', ') : priorFor}, ${ctx.clientIp}` : ctx.clientIp;
+  const priorProto = first(incoming['x-forwarded-proto']);
+  out['x-forwarded-proto'] = ctx.trustProxy && priorProto ? priorProto : ctx.protocol;
+  const priorHost = first(incoming['x-forwarded-host']);
+  const host = incoming.host;
+  if (ctx.trustProxy && priorHost) out['x-forwarded-host'] = priorHost;
+  else if (host) out['x-forwarded-host'] = host;
+  else delete out['x-forwarded-host'];
+  if (ctx.preserveHost && host) out.host = host;
+  return out;
+}
+
+/** The upstream response headers to pass back: everything but hop-by-hop headers. */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {
+  const drop = hopByHopFilter(upstream.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in upstream) {
+    const value = upstream[name];
+    if (value !== undefined && !drop(name)) out[name] = value;
+  }
+  return out;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

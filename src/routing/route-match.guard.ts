@@ -1,0 +1,53 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors/gateway-error';
+import { normalisePath } from './path-normaliser';
+import { RouteTableService } from './route-table.service';
+
+/**
+ * First step of the proxy pipeline: matches the request against the live route table and
+ * stores the route on the request for the guards after it (CONTRACT §3). 404 and 405 start here.
+ */
+@Injectable()
+export class RouteMatchGuard implements CanActivate {
+  constructor(private readonly routes: RouteTableService) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    // Management endpoints are Nest controllers of their own; only the catch-all is routed.
+    if (!isProxyHandler(context)) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const url = request.raw.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
+    const path = normalisePath(rawPath);
+    const match = this.routes.current.match({
+      method: request.raw.method ?? 'GET',
+      path,
+      host: request.raw.headers.host,
+      headers: request.raw.headers,
+    });
+    if (match.kind === 'no_route') throw new GatewayError('no_route', `no route for ${request.raw.method} ${path}`);
+    if (match.kind === 'method_not_allowed') {
+      throw new GatewayError('method_not_allowed', `${request.raw.method} is not allowed on ${path}`, {
+        allow: match.allow.join(', '),
+      });
+    }
+    request.gatewayRoute = match.route;
+    request.gatewayUpstreamPath = queryAt === -1 ? match.upstreamPath : match.upstreamPath + url.slice(queryAt);
+    return true;
+  }
+}
+
+const PROXY_HANDLER = Symbol.for('gateway.proxyHandler');
+
+/** Marks the catch-all proxy handler, so the guard knows which requests are to be routed. */
+export function ProxyHandler(): MethodDecorator {
+  return (_target, _key, descriptor) => {
+    Reflect.defineMetadata(PROXY_HANDLER, true, descriptor.value as object);
+    return descriptor;
+  };
+}
+
+function isProxyHandler(context: ExecutionContext): boolean {
+  return Reflect.getMetadata(PROXY_HANDLER, context.getHandler()) === true;
+}

@@ -1,0 +1,32 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable, Writable } from 'node:stream';
+import type { UpstreamSettings } from '../config/gateway-config.types';
+import type { UpstreamTarget } from './upstream-target';
+
+export interface UpstreamRequest {
+  readonly method: string;
+  /** Path and query, already rewritten; the target's base path is prepended by the client. */
+  readonly path: string;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: Readable | null;
+  /** Owned by the request: aborting it cancels the upstream call at once. */
+  readonly signal: AbortSignal;
+}
+
+export interface UpstreamResponseHead {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** Called once response headers arrive; returns where the body is to be written (with backpressure). */
+export type ResponseSinkFactory = (head: UpstreamResponseHead) => Writable;
+
+/** One upstream's HTTP client: its targets, their connection pools, and target choice. */
+export interface UpstreamClient {
+  readonly settings: UpstreamSettings;
+  readonly targets: readonly UpstreamTarget[];
+  pickTarget(): UpstreamTarget;
+  /** Streams the request to `target` and the response into the sink; rejects on any failure. */
+  forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory): Promise<void>;
+  close(): Promise<void>;
+}
