@@ -1,0 +1,342 @@
+import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { request as undiciRequest } from 'undici';
+import type { RunningGateway } from '../../src/bootstrap';
+import { PermitRegistry } from '../../src/concurrency/permit-registry.service';
+import { startTestGateway } from '../support/gateway-fixture';
+import { call } from '../support/http';
+import { startUpstream } from '../support/upstream-fixture';
+
+/*
+ * CONTRACT §3 `timeoutMs` / `defaults.timeoutMs` / `connectTimeoutMs`, §4 (a client that
+ * disconnects cancels its upstream request at once), §5 (504 upstream_timeout, 502).
+ */
+
+const toClose: Array<() => Promise<void>> = [];
+const gatewaysToClose: RunningGateway[] = [];
+
+afterAll(async () => {
+  for (const close of toClose.splice(0)) await close();
+  for (const gateway of gatewaysToClose.splice(0)) await gateway.close();
+});
+
+async function gatewayWith(config: unknown): Promise<RunningGateway> {
+  const gateway = await startTestGateway(config);
+  gatewaysToClose.push(gateway);
+  return gateway;
+}
+
+interface SeenRequest {
+  url: string;
+  arrivedAt: number;
+  /** When the upstream's response closed (answered, or the connection went away); null while open. */
+  closedAt: number | null;
+  /** Whether the upstream had finished its answer when the response closed. */
+  answered: boolean;
+}
+
+interface SlowUpstream {
+  readonly url: string;
+  readonly seen: SeenRequest[];
+  /** Resolves when `predicate` holds (checked on every arrival and close), rejects after timeoutMs. */
+  until(predicate: () => boolean, what: string, timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * A node:http upstream: `delay=<ms>` answers 200 after that long; `stream=<ms>` sends headers at
+ * once and the body over <ms>; otherwise 200 at once. Records when each request arrived and when
+ * its response closed, and whether it had been answered by then.
+ */
+async function slowUpstream(): Promise<SlowUpstream> {
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const seen: SeenRequest[] = [];
+  const fixture = await startUpstream((req, res) => {
+    const record: SeenRequest = { url: req.url ?? '', arrivedAt: performance.now(), closedAt: null, answered: false };
+    seen.push(record);
+    const timers: NodeJS.Timeout[] = [];
+    res.once('close', () => {
+      for (const timer of timers) clearTimeout(timer);
+      record.closedAt = performance.now();
+      record.answered = res.writableFinished;
+      events.emit('change');
+    });
+    req.resume();
+    const query = new URL(req.url ?? '/', 'http://upstream').searchParams;
+    const delay = Number(query.get('delay') ?? 0);
+    const stream = Number(query.get('stream') ?? 0);
+    if (stream > 0) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first;');
+      timers.push(setTimeout(() => res.write('second;'), stream / 2));
+      timers.push(setTimeout(() => res.end('last'), stream));
+    } else {
+      timers.push(
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('answered');
+        }, delay),
+      );
+    }
+    events.emit('change');
+  });
+  toClose.push(() => fixture.close());
+  return {
+    url: fixture.url,
+    seen,
+    until: (predicate, what, timeoutMs = 5_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (predicate()) return resolve();
+        const check = (): void => {
+          if (!predicate()) return;
+          cleanup();
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          events.off('change', check);
+        };
+        events.on('change', check);
+      }),
+  };
+}
+
+interface Timed {
+  status: number;
+  contentType: string;
+  text: string;
+  body: { statusCode?: number; error?: string; code?: string; route?: string } | null;
+  ms: number;
+  startedAt: number;
+}
+
+async function timedCall(url: string): Promise<Timed> {
+  const startedAt = performance.now();
+  const res = await call(url);
+  const ms = performance.now() - startedAt;
+  const contentType = String(res.headers['content-type'] ?? '');
+  return { status: res.status, contentType, text: res.text, body: contentType.startsWith('application/json') ? res.json() : null, ms, startedAt };
+}
+
+function expectGatewayError(res: Timed, status: number, code: string, route: string): void {
+  expect(res.status).toBe(status);
+  expect(res.contentType).toMatch(/^application\/json/);
+  expect(res.body).toMatchObject({ statusCode: status, code, route });
+  expect(typeof res.body?.error).toBe('string');
+}
+
+/**
+ * A loopback port whose TCP handshakes never complete: a listener (backlog 1) in a worker thread
+ * whose event loop is blocked, so nothing is ever accepted; two filler connections fill the accept
+ * queue and the kernel then drops every further SYN, so a connect hangs until the client gives up.
+ */
+interface HangingPort {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const HANGING_LISTENER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const net = require('node:net');
+const server = net.createServer();
+server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
+  parentPort.postMessage(server.address().port);
+  Atomics.wait(new Int32Array(workerData), 0, 0, 60000);
+  server.close();
+});
+`;
+
+async function hangingPort(): Promise<HangingPort> {
+  const flag = new SharedArrayBuffer(4);
+  const worker = new Worker(HANGING_LISTENER, { eval: true, workerData: flag });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const sockets: Socket[] = [];
+  const close = async (): Promise<void> => {
+    for (const socket of sockets) socket.destroy();
+    Atomics.store(new Int32Array(flag), 0, 1);
+    Atomics.notify(new Int32Array(flag), 0);
+    await exited;
+  };
+  toClose.push(close);
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', (value: number) => resolve(value));
+    worker.once('error', reject);
+  });
+  const open = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => resolve(false));
+      socket.once('connect', () => resolve(true));
+      setTimeout(() => resolve(false), 400);
+    });
+  // Fill the accept queue (backlog 1 holds 2 handshakes), then check that a further connect hangs.
+  await Promise.all([open(), open()]);
+  if (await open()) throw new Error('could not make a loopback connect hang (the accept queue did not fill)');
+  return { port, close };
+}
+
+describe('deadlines: timeoutMs, defaults.timeoutMs, connectTimeoutMs and client aborts', () => {
+  it('timeoutMs 300 against a 2000 ms upstream: 504 upstream_timeout in 300-600 ms, and the upstream request is aborted', async () => {
+    const upstream = await slowUpstream();
+    const gateway = await gatewayWith({
+      upstreams: { slow: { targets: [upstream.url] } },
+      routes: [{ id: 'deadline', path: '/deadline', upstream: 'slow', timeoutMs: 300 }],
+    });
+
+    const res = await timedCall(`${gateway.url}/deadline?delay=2000`);
+    console.log(`deadlines: 504 after ${res.ms.toFixed(0)} ms`);
+    expectGatewayError(res, 504, 'upstream_timeout', 'deadline');
+    expect(res.ms).toBeGreaterThanOrEqual(300);
+    expect(res.ms).toBeLessThan(600);
+
+    expect(upstream.seen).toHaveLength(1);
+    await upstream.until(() => upstream.seen[0].closedAt !== null, 'the upstream to see its request closed', 1_500);
+    const seen = upstream.seen[0];
+    expect(seen.answered).toBe(false);
+    expect(seen.closedAt! - res.startedAt).toBeLessThan(1000);
+    console.log(`deadlines: upstream saw the abort ${(seen.closedAt! - res.startedAt).toFixed(0)} ms after the request started`);
+  });
+
+  it('defaults.timeoutMs applies to a route without its own; a route with its own timeoutMs keeps it', async () => {
+    const upstream = await slowUpstream();
+    const gateway = await gatewayWith({
+      defaults: { timeoutMs: 300 },
+      upstreams: { slow: { targets: [upstream.url] } },
+      routes: [
+        { id: 'inherits', path: '/inherits', upstream: 'slow' },
+        { id: 'own', path: '/own', upstream: 'slow', timeoutMs: 3000 },
+      ],
+    });
+
+    const inherited = await timedCall(`${gateway.url}/inherits?delay=2000`);
+    expectGatewayError(inherited, 504, 'upstream_timeout', 'inherits');
+    expect(inherited.ms).toBeGreaterThanOrEqual(300);
+    expect(inherited.ms).toBeLessThan(600);
+
+    const own = await timedCall(`${gateway.url}/own?delay=1000`);
+    expect(own.status).toBe(200);
+    expect(own.text).toBe('answered');
+    expect(own.ms).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('a response that starts within timeoutMs is not affected, even when its body takes longer', async () => {
+    const upstream = await slowUpstream();
+    const gateway = await gatewayWith({
+      upstreams: { quick: { targets: [upstream.url] } },
+      routes: [{ id: 'quick', path: '/quick', upstream: 'quick', timeoutMs: 300 }],
+    });
+
+    const immediate = await timedCall(`${gateway.url}/quick`);
+    expect(immediate.status).toBe(200);
+    expect(immediate.text).toBe('answered');
+
+    const justInTime = await timedCall(`${gateway.url}/quick?delay=100`);
+    expect(justInTime.status).toBe(200);
+
+    // Headers at once, the body over 700 ms: the deadline covers the response headers only.
+    const streamed = await timedCall(`${gateway.url}/quick?stream=700`);
+    expect(streamed.status).toBe(200);
+    expect(streamed.text).toBe('first;second;last');
+    expect(streamed.ms).toBeGreaterThanOrEqual(650);
+
+    // Many quick requests one after another, over well more than timeoutMs in all: the
+    // deadlines of finished requests never fire on later ones.
+    const statuses: number[] = [];
+    const started = performance.now();
+    while (performance.now() - started < 1000) statuses.push((await timedCall(`${gateway.url}/quick?delay=40`)).status);
+    expect(statuses.length).toBeGreaterThan(5);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+  });
+
+  it('connectTimeoutMs is separate from timeoutMs: a hanging connect gives 502 after connectTimeoutMs', async () => {
+    const hanging = await hangingPort();
+    const gateway = await gatewayWith({
+      upstreams: { 'connect-short': { targets: [`http://127.0.0.1:${hanging.port}`], connectTimeoutMs: 300 } },
+      routes: [{ id: 'connect-timeout', path: '/connect', upstream: 'connect-short', timeoutMs: 5000 }],
+    });
+
+    const refused = await timedCall(`${gateway.url}/connect`);
+    console.log(`deadlines: connect timeout 502 after ${refused.ms.toFixed(0)} ms`);
+    expectGatewayError(refused, 502, 'upstream_unreachable', 'connect-timeout');
+    expect(refused.ms).toBeGreaterThanOrEqual(250);
+    // Well before the route's 5000 ms; undici's connect timer has a ~0.5-1 s resolution.
+    expect(refused.ms).toBeLessThan(2000);
+  });
+
+  it('the route deadline still runs while the connect hangs: 504 after timeoutMs, not after connectTimeoutMs', async () => {
+    const hanging = await hangingPort();
+    const gateway = await gatewayWith({
+      upstreams: { 'connect-long': { targets: [`http://127.0.0.1:${hanging.port}`], connectTimeoutMs: 5000 } },
+      routes: [{ id: 'route-deadline', path: '/deadline', upstream: 'connect-long', timeoutMs: 300 }],
+    });
+
+    const timedOut = await timedCall(`${gateway.url}/deadline`);
+    console.log(`deadlines: 504 while connecting after ${timedOut.ms.toFixed(0)} ms`);
+    expectGatewayError(timedOut, 504, 'upstream_timeout', 'route-deadline');
+    expect(timedOut.ms).toBeGreaterThanOrEqual(300);
+    expect(timedOut.ms).toBeLessThan(600);
+  });
+
+  it('timeoutMs also covers the wait for a pooled connection: 504 on time when every socket of the pool is busy', async () => {
+    const upstream = await slowUpstream();
+    const gateway = await gatewayWith({
+      upstreams: { narrow: { targets: [upstream.url], pool: { maxSockets: 1 } } },
+      routes: [
+        { id: 'long', path: '/long', upstream: 'narrow', timeoutMs: 5000 },
+        { id: 'short', path: '/short', upstream: 'narrow', timeoutMs: 300 },
+      ],
+    });
+
+    // Takes the pool's only socket for 1.5 s.
+    const occupying = timedCall(`${gateway.url}/long?delay=1500`);
+    await upstream.until(() => upstream.seen.length === 1, 'the long request to reach the upstream');
+
+    const waiting = await timedCall(`${gateway.url}/short`);
+    console.log(`deadlines: 504 while waiting for a pooled socket after ${waiting.ms.toFixed(0)} ms`);
+    expectGatewayError(waiting, 504, 'upstream_timeout', 'short');
+    expect(waiting.ms).toBeGreaterThanOrEqual(300);
+    expect(waiting.ms).toBeLessThan(600);
+    expect((await occupying).status).toBe(200);
+  });
+
+  it('a client that disconnects while the upstream is slow makes the upstream see the abort, and frees the permit', async () => {
+    const upstream = await slowUpstream();
+    const gateway = await gatewayWith({
+      upstreams: { slow: { targets: [upstream.url] } },
+      routes: [{ id: 'patient', path: '/patient', upstream: 'slow', timeoutMs: 10_000, concurrency: { limit: 1 } }],
+    });
+    const registry = gateway.app.get(PermitRegistry);
+
+    const controller = new AbortController();
+    const pending = undiciRequest(`${gateway.url}/patient?delay=2000`, { signal: controller.signal }).then(
+      () => 'answered',
+      () => 'aborted',
+    );
+    await upstream.until(() => upstream.seen.length === 1, 'the request to reach the upstream');
+    expect(registry.figures('route', 'patient').inFlight).toBe(1);
+    const abortedAt = performance.now();
+    controller.abort();
+    expect(await pending).toBe('aborted');
+
+    await upstream.until(() => upstream.seen[0].closedAt !== null, 'the upstream to see the abort', 1_500);
+    const seen = upstream.seen[0];
+    expect(seen.answered).toBe(false);
+    const propagation = seen.closedAt! - abortedAt;
+    console.log(`deadlines: client abort reached the upstream after ${propagation.toFixed(1)} ms`);
+    expect(propagation).toBeLessThan(1000);
+
+    const deadline = performance.now() + 5_000;
+    while (registry.figures('route', 'patient').inFlight !== 0 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(registry.figures('route', 'patient').inFlight).toBe(0);
+    expect((await timedCall(`${gateway.url}/patient`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,270 @@
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { RunningGateway } from '../../src/bootstrap';
+import { startTestGateway } from '../support/gateway-fixture';
+import { call, type TestResponse } from '../support/http';
+import { closedPort, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
+
+/*
+ * CONTRACT §3 `retry` (idempotent methods only, on connect errors/502/503, on the next target)
+ * and §5 (a request that fails on a stale keep-alive socket is replayed once on a fresh one).
+ */
+
+const upstreamsToClose: Array<() => Promise<void>> = [];
+const gatewaysToClose: RunningGateway[] = [];
+
+afterAll(async () => {
+  for (const close of upstreamsToClose.splice(0)) await close();
+  for (const gateway of gatewaysToClose.splice(0)) await gateway.close();
+});
+
+async function gatewayWith(config: unknown): Promise<RunningGateway> {
+  const gateway = await startTestGateway(config);
+  gatewaysToClose.push(gateway);
+  return gateway;
+}
+
+async function upstream(handler?: Parameters<typeof startUpstream>[0]): Promise<UpstreamFixture> {
+  const fixture = await startUpstream(handler);
+  upstreamsToClose.push(() => fixture.close());
+  return fixture;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function sequential(count: number, send: (index: number) => Promise<TestResponse>): Promise<TestResponse[]> {
+  const responses: TestResponse[] = [];
+  for (let i = 0; i < count; i++) responses.push(await send(i));
+  return responses;
+}
+
+function statusCounts(responses: TestResponse[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const { status } of responses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+}
+
+const count = (counts: Record<number, number>, status: number): number => counts[status] ?? 0;
+
+function expectUnreachable(responses: TestResponse[], route: string): void {
+  for (const res of responses.filter((r) => r.status === 502)) {
+    expect(res.json()).toMatchObject({ statusCode: 502, code: 'upstream_unreachable', route });
+  }
+}
+
+/**
+ * A raw HTTP/1.1 server speaking just enough keep-alive: it answers `200 ok` to each request on a
+ * connection and never sends a Keep-Alive header. Once a connection has been idle for `idleMs`:
+ * `close` closes it (the way many servers and load balancers do without announcing it);
+ * `drop-late` keeps it open but drops it, unanswered, when a request arrives on it later: the
+ * request meets a socket the server has already given up on, which makes the stale-socket
+ * race deterministic.
+ */
+interface RawKeepAliveServer {
+  readonly url: string;
+  readonly connections: number;
+  readonly requests: number;
+  /** Requests that arrived on a connection already given up on, and were dropped unanswered. */
+  readonly dropped: number;
+  close(): Promise<void>;
+}
+
+async function rawKeepAliveServer(idleMs: number, mode: 'close' | 'drop-late' = 'close'): Promise<RawKeepAliveServer> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  let requests = 0;
+  let dropped = 0;
+  const server: NetServer = createNetServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buffered = '';
+    let idle: NodeJS.Timeout | null = null;
+    let givenUp = false;
+    const armIdle = (): void => {
+      if (idle) clearTimeout(idle);
+      idle = setTimeout(() => {
+        if (mode === 'close') socket.destroy();
+        else givenUp = true;
+      }, idleMs);
+    };
+    armIdle();
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      if (idle) clearTimeout(idle);
+      if (givenUp) {
+        dropped++;
+        socket.destroy();
+        return;
+      }
+      buffered += chunk;
+      let end: number;
+      while ((end = buffered.indexOf('\r\n\r\n')) !== -1) {
+        const head = buffered.slice(0, end);
+        const lengthMatch = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+        const bodyLength = lengthMatch ? Number(lengthMatch[1]) : 0;
+        if (buffered.length < end + 4 + bodyLength) break;
+        buffered = buffered.slice(end + 4 + bodyLength);
+        requests++;
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok');
+      }
+      armIdle();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    });
+  upstreamsToClose.push(close);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get connections() {
+      return connections;
+    },
+    get requests() {
+      return requests;
+    },
+    get dropped() {
+      return dropped;
+    },
+    close,
+  };
+}
+
+describe('retries', () => {
+  it('GET over a dead and a live target with retry attempts 1: 20 of 20 succeed; without retry some get 502', async () => {
+    const live = await upstream();
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const gateway = await gatewayWith({
+      upstreams: { mixed: { targets: [dead, live.url] } },
+      routes: [
+        { id: 'with-retry', path: '/retry', upstream: 'mixed', retry: { attempts: 1 } },
+        { id: 'without-retry', path: '/plain', upstream: 'mixed' },
+      ],
+    });
+
+    const retried = await sequential(20, () => call(`${gateway.url}/retry`));
+    expect(statusCounts(retried)).toEqual({ 200: 20 });
+    expect(live.requests).toHaveLength(20);
+
+    const plain = await sequential(20, () => call(`${gateway.url}/plain`));
+    const counts = statusCounts(plain);
+    console.log(`retries: without retry ${JSON.stringify(counts)}`);
+    expect(count(counts, 502)).toBeGreaterThan(0);
+    expect(count(counts, 200)).toBeGreaterThan(0);
+    expect(count(counts, 200) + count(counts, 502)).toBe(20);
+    expectUnreachable(plain, 'without-retry');
+  });
+
+  it('POST is not retried: about half of 20 POSTs get 502, with or without a body', async () => {
+    const live = await upstream();
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const gateway = await gatewayWith({
+      upstreams: { mixed: { targets: [dead, live.url] } },
+      routes: [{ id: 'writes', path: '/writes', upstream: 'mixed', retry: { attempts: 2 } }],
+    });
+
+    const empty = await sequential(20, () => call(`${gateway.url}/writes`, { method: 'POST' }));
+    const withBody = await sequential(20, (i) =>
+      call(`${gateway.url}/writes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ i }) }),
+    );
+    for (const responses of [empty, withBody]) {
+      const counts = statusCounts(responses);
+      console.log(`retries: POST ${JSON.stringify(counts)}`);
+      expect(count(counts, 502)).toBeGreaterThanOrEqual(5);
+      expect(count(counts, 502)).toBeLessThanOrEqual(15);
+      expect(count(counts, 200) + count(counts, 502)).toBe(20);
+      expectUnreachable(responses, 'writes');
+    }
+    // Every POST the upstream saw reached it once.
+    expect(live.requests).toHaveLength([...empty, ...withBody].filter((r) => r.status === 200).length);
+    // The same route still retries GET.
+    expect(statusCounts(await sequential(10, () => call(`${gateway.url}/writes`)))).toEqual({ 200: 10 });
+  });
+
+  it('a target answering 503 is retried on the other target for GET, not for POST', async () => {
+    const unavailable = await upstream((req, res) => {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('unavailable');
+    });
+    const live = await upstream();
+    const gateway = await gatewayWith({
+      upstreams: { flaky: { targets: [unavailable.url, live.url] } },
+      routes: [{ id: 'flaky', path: '/flaky', upstream: 'flaky', retry: { attempts: 1 } }],
+    });
+
+    const gets = await sequential(20, () => call(`${gateway.url}/flaky`));
+    expect(statusCounts(gets)).toEqual({ 200: 20 });
+    expect(gets.every((r) => r.headers['x-upstream'] === 'echo')).toBe(true);
+    // The 503 target really was tried: the successes are retries, not luck.
+    expect(unavailable.requests.length).toBeGreaterThanOrEqual(5);
+    expect(live.requests).toHaveLength(20);
+
+    const posts = await sequential(10, () => call(`${gateway.url}/flaky`, { method: 'POST' }));
+    const counts = statusCounts(posts);
+    expect(count(counts, 503)).toBeGreaterThan(0);
+    // The upstream's own 503 passes through unchanged.
+    for (const res of posts.filter((r) => r.status === 503)) expect(res.text).toBe('unavailable');
+  });
+
+  it('stale keep-alive: a node:http upstream closing idle sockets after 1 s, a request every 1.05 s for 20 s: no 502', async () => {
+    const live = await upstream();
+    live.server.keepAliveTimeout = 1000;
+    let connections = 0;
+    live.server.on('connection', () => connections++);
+    const gateway = await gatewayWith({
+      upstreams: { idle: { targets: [live.url] } },
+      routes: [{ id: 'idle', path: '/idle', upstream: 'idle' }],
+    });
+
+    const statuses: number[] = [];
+    const started = Date.now();
+    while (Date.now() - started < 20_000) {
+      statuses.push((await call(`${gateway.url}/idle`)).status);
+      await sleep(1050);
+    }
+    console.log(`retries: node:http keep-alive: ${statuses.length} requests over ${connections} upstream connections`);
+    expect(statuses.length).toBeGreaterThanOrEqual(15);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(live.requests).toHaveLength(statuses.length);
+  }, 60_000);
+
+  it('stale keep-alive: a raw server closing idle sockets after 1 s without a Keep-Alive header: no 502', async () => {
+    const raw = await rawKeepAliveServer(1000);
+    const gateway = await gatewayWith({
+      upstreams: { silent: { targets: [raw.url] } },
+      routes: [{ id: 'silent', path: '/silent', upstream: 'silent' }],
+    });
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      if (i > 0) await sleep(1050);
+      statuses.push((await call(`${gateway.url}/silent`)).status);
+    }
+    console.log(`retries: raw keep-alive: ${statuses.length} requests, ${raw.requests} reached the server over ${raw.connections} connections`);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // The server really dropped its idle connections: the requests did not all share one socket.
+    expect(raw.connections).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('a GET that meets a keep-alive socket the upstream already gave up on is replayed once on a fresh one', async () => {
+    const raw = await rawKeepAliveServer(1000, 'drop-late');
+    const gateway = await gatewayWith({
+      upstreams: { forgetful: { targets: [raw.url] } },
+      routes: [{ id: 'forgetful', path: '/forgetful', upstream: 'forgetful' }],
+    });
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) await sleep(1050);
+      statuses.push((await call(`${gateway.url}/forgetful`)).status);
+    }
+    console.log(`retries: drop-late: ${raw.dropped} requests dropped on stale sockets, ${raw.connections} connections`);
+    expect(raw.dropped).toBeGreaterThanOrEqual(1);
+    expect(statuses).toEqual([200, 200, 200]);
+  }, 30_000);
+});
