@@ -70,6 +70,7 @@ export async function createGatewayApp(settings: GatewaySettings): Promise<NestF
   fastify.addContentTypeParser('*', (_request, _payload, done) => done(null));
   fastify.decorateRequest('gatewayRoute', null);
   fastify.decorateRequest('gatewayUpstreamPath', '');
+  fastify.decorateRequest('gatewayCancellation', null);
   const pending = settings.rawConfig === undefined ? [] : unenforcedFields(settings.rawConfig);
   if (pending.length > 0) {
     logger.warn({ msg: 'config fields accepted but not enforced yet', fields: pending }, 'Config');

@@ -1,23 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig } from '../config/gateway-config.types';
-import { GatewayError } from '../errors/gateway-error';
+import type { RequestCancellation } from '../timeout/request-cancellation';
+import type { UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
 import { mapUpstreamError } from '../upstream/upstream-error-mapper';
 import { UpstreamRegistry } from '../upstream/upstream-registry.service';
-import type { UpstreamResponseHead } from '../upstream/upstream-client';
-import { BodyLimitStream, bodyTooLarge } from './body-limit';
+import { bodyTooLarge, RequestBodyStream } from './request-body';
 import { clientResponseHeaders, upstreamRequestHeaders } from './request-headers';
-
-/** The reason a request's upstream call is aborted when its client goes away. */
-export const clientClosed = (): GatewayError => new GatewayError('client_closed', 'the client closed the connection');
+import { RetryPolicy } from './retry-policy';
 
 /**
- * Forwards one matched request to its upstream and streams the response back (CONTRACT §4).
- * Both bodies stream with backpressure; nothing is buffered whole.
+ * Forwards one matched request to its upstream and streams the response back (CONTRACT §4),
+ * retrying on another target where the route's retry policy allows. Both bodies stream with
+ * backpressure; nothing is buffered whole.
  */
 @Injectable()
 export class ProxyService {
@@ -34,61 +33,70 @@ export class ProxyService {
 
   async forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const route = request.gatewayRoute!;
+    const cancellation = request.gatewayCancellation!;
     const client = this.upstreams.client(route.settings.upstream);
     const req = request.raw;
     const res = reply.raw;
-    const body = this.requestBody(req);
-    const controller = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) controller.abort(clientClosed());
-    };
-    res.once('close', onClose);
+    let body = this.requestBody(req);
     reply.hijack();
-    try {
-      await client.forward(
-        client.pickTarget(),
-        {
-          method: req.method!,
-          path: request.gatewayUpstreamPath,
-          headers: upstreamRequestHeaders(req.headers, {
-            clientIp: clientAddress(req),
-            protocol: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-            trustProxy: this.trustProxy,
-            preserveHost: client.settings.preserveHost,
+    const retry = new RetryPolicy(req, route, body !== null);
+    const call: Omit<UpstreamRequest, 'body'> = {
+      method: req.method!,
+      path: request.gatewayUpstreamPath,
+      headers: upstreamRequestHeaders(req.headers, {
+        clientIp: clientAddress(req),
+        protocol: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
+        trustProxy: this.trustProxy,
+        preserveHost: client.settings.preserveHost,
+      }),
+      signal: cancellation.signal,
+    };
+    let target = client.pickTarget();
+    for (let attempt = 0; ; attempt++) {
+      let discarded = false;
+      try {
+        await cancellation.bound(
+          client.forward(target, { ...call, body }, (head) => {
+            if (retry.retriesStatus(attempt, head.statusCode)) {
+              discarded = true;
+              return discardSink();
+            }
+            return startResponse(res, head, cancellation);
           }),
-          body,
-          signal: controller.signal,
-        },
-        (head) => writeResponseHead(res, head),
-      );
-    } catch (error) {
-      throw controller.signal.aborted ? (controller.signal.reason as GatewayError) : mapUpstreamError(error, client.settings.name);
-    } finally {
-      res.off('close', onClose);
+        );
+        if (!discarded) return;
+      } catch (error) {
+        if (cancellation.signal.aborted) throw cancellation.signal.reason;
+        if (!retry.retriesError(attempt, error, body === null || body.untouched)) throw mapUpstreamError(error, client.settings.name);
+        if (body !== null) body = req.pipe(new RequestBodyStream(this.bodyLimit));
+      }
+      target = client.pickTarget(target);
     }
   }
 
-  /** The body to stream upstream, or null when the request has none. Declared lengths are checked before any byte moves. */
-  private requestBody(req: IncomingMessage): Readable | null {
+  /** The body to stream upstream, or null when the request has none. */
+  private requestBody(req: IncomingMessage): RequestBodyStream | null {
     const length = req.headers['content-length'];
     if (length !== undefined) {
       if (Number(length) > this.bodyLimit) throw bodyTooLarge(this.bodyLimit);
-      return length === '0' ? null : req;
+      if (length === '0') return null;
+    } else if (req.headers['transfer-encoding'] === undefined) {
+      return null;
     }
-    if (req.headers['transfer-encoding'] === undefined) return null;
-    const counted = new BodyLimitStream(this.bodyLimit);
-    counted.once('error', () => {
-      // Stop reading the rest of an oversized upload, but leave the socket open for the 413.
-      req.unpipe(counted);
-      req.resume();
-    });
-    return req.pipe(counted);
+    return req.pipe(new RequestBodyStream(this.bodyLimit));
   }
 }
 
-function writeResponseHead(res: ServerResponse, head: UpstreamResponseHead): ServerResponse {
+function startResponse(res: ServerResponse, head: UpstreamResponseHead, cancellation: RequestCancellation): ServerResponse {
+  // Too late: the 504 (or the client's departure) has already been dealt with.
+  if (cancellation.signal.aborted) throw cancellation.signal.reason;
+  cancellation.responseStarted();
   res.writeHead(head.statusCode, clientResponseHeaders(head.headers));
   return res;
+}
+
+function discardSink(): Writable {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
 }
 
 function clientAddress(req: IncomingMessage): string {

@@ -1,3 +1,4 @@
+import type { RequestCancellation } from '../timeout/request-cancellation';
 import type { CompiledRoute } from './compiled-route';
 
 declare module 'fastify' {
@@ -6,5 +7,7 @@ declare module 'fastify' {
     gatewayRoute: CompiledRoute | null;
     /** The path to request upstream, after normalisation and rewrite. */
     gatewayUpstreamPath: string;
+    /** The request's upstream AbortSignal and deadline (set by TimeoutInterceptor). */
+    gatewayCancellation: RequestCancellation | null;
   }
 }

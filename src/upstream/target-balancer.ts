@@ -13,15 +13,17 @@ export class TargetBalancer {
     private readonly strategy: LoadBalancing,
   ) {}
 
-  pick(): UpstreamTarget {
+  /** The next target; `avoid` (the target a retry just failed on) is skipped when there is another. */
+  pick(avoid?: UpstreamTarget): UpstreamTarget {
     const targets = this.targets;
-    const start = this.next;
+    let start = this.next;
+    if (targets[start] === avoid && targets.length > 1) start = (start + 1) % targets.length;
     this.next = (start + 1) % targets.length;
     if (this.strategy === 'round-robin' || targets.length === 1) return targets[start];
     let best = targets[start];
     for (let i = 1; i < targets.length; i++) {
       const candidate = targets[(start + i) % targets.length];
-      if (candidate.inFlight < best.inFlight) best = candidate;
+      if (candidate !== avoid && candidate.inFlight < best.inFlight) best = candidate;
     }
     return best;
   }

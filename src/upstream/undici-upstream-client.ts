@@ -34,8 +34,8 @@ export class UndiciUpstreamClient implements UpstreamClient {
     this.balancer = new TargetBalancer(this.targets, settings.loadBalancing);
   }
 
-  pickTarget(): UpstreamTarget {
-    return this.balancer.pick();
+  pickTarget(avoid?: UpstreamTarget): UpstreamTarget {
+    return this.balancer.pick(avoid);
   }
 
   async forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory): Promise<void> {

@@ -25,7 +25,8 @@ export type ResponseSinkFactory = (head: UpstreamResponseHead) => Writable;
 export interface UpstreamClient {
   readonly settings: UpstreamSettings;
   readonly targets: readonly UpstreamTarget[];
-  pickTarget(): UpstreamTarget;
+  /** The target for the next attempt; `avoid` is skipped when another target exists. */
+  pickTarget(avoid?: UpstreamTarget): UpstreamTarget;
   /** Streams the request to `target` and the response into the sink; rejects on any failure. */
   forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory): Promise<void>;
   close(): Promise<void>;

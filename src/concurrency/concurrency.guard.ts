@@ -1,0 +1,78 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import { GatewayError } from '../errors/gateway-error';
+import { PermitRegistry, type PermitPool } from './permit-registry.service';
+import { SemaphoreRejection, type Permit } from './semaphore';
+
+const RETRY_AFTER = { 'retry-after': '1' } as const;
+
+/**
+ * Bulkheads (CONTRACT §3 `concurrency`): a route permit, then an upstream permit. Fails fast
+ * with 429 when no queue room is left, or queues up to `queueTimeoutMs`. Every permit held is
+ * released from one once-only callback on the response's 'close', which fires on success,
+ * error, timeout, upstream reset and client abort alike.
+ */
+@Injectable()
+export class ConcurrencyGuard implements CanActivate {
+  constructor(private readonly permits: PermitRegistry) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const route = request.gatewayRoute;
+    if (route === null) return true;
+    const routePool = this.permits.route(route.id);
+    const upstreamPool = this.permits.upstream(route.settings.upstream);
+    if (!routePool && !upstreamPool) return true;
+    const res = context.switchToHttp().getResponse<FastifyReply>().raw;
+    const held: Permit[] = [];
+    const releaseAll = (): void => {
+      for (const permit of held) permit.release();
+    };
+    res.once('close', releaseAll);
+    // Fast path: both permits at once, without a promise.
+    const routeNow = routePool ? routePool.semaphore.tryAcquire() : null;
+    if (routePool && routeNow) held.push(routeNow);
+    const upstreamNow = routeNow || !routePool ? (upstreamPool?.semaphore.tryAcquire() ?? null) : null;
+    if (upstreamNow) held.push(upstreamNow);
+    if ((!routePool || routeNow) && (!upstreamPool || upstreamNow)) return true;
+    return this.acquireQueued(routeNow ? null : routePool, upstreamPool && !upstreamNow ? upstreamPool : null, held, res).catch(
+      (error: unknown) => {
+        releaseAll();
+        throw error;
+      },
+    );
+  }
+
+  private async acquireQueued(
+    routePool: PermitPool | null | undefined,
+    upstreamPool: PermitPool | null,
+    held: Permit[],
+    res: ServerResponse,
+  ): Promise<boolean> {
+    const abort = new AbortController();
+    const onClose = (): void => abort.abort();
+    res.once('close', onClose);
+    try {
+      if (routePool) held.push(await waitFor(routePool, abort.signal));
+      if (upstreamPool) held.push(await waitFor(upstreamPool, abort.signal));
+      return true;
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+}
+
+async function waitFor(pool: PermitPool, signal: AbortSignal): Promise<Permit> {
+  try {
+    return await pool.semaphore.acquire({ signal, timeoutMs: pool.queueTimeoutMs });
+  } catch (error) {
+    if (!(error instanceof SemaphoreRejection)) throw error;
+    if (error.reason === 'aborted') throw new GatewayError('client_closed', 'the client closed the connection while queued');
+    const what = `${pool.scope} "${pool.name}"`;
+    if (error.reason === 'timeout') {
+      throw new GatewayError('queue_timeout', `no permit for ${what} within ${pool.queueTimeoutMs} ms`, RETRY_AFTER);
+    }
+    throw new GatewayError('concurrency_limit', `all ${pool.semaphore.limit} permits of ${what} are in use`, RETRY_AFTER);
+  }
+}

@@ -1,0 +1,72 @@
+import type { ServerResponse } from 'node:http';
+import { GatewayError } from '../errors/gateway-error';
+import type { Deadline, DeadlineQueue } from './deadline-queue';
+
+export const clientClosed = (): GatewayError => new GatewayError('client_closed', 'the client closed the connection');
+
+/**
+ * The AbortSignal that owns one proxied request's upstream work. It is aborted when the route's
+ * `timeoutMs` passes before response headers arrive (reason: 504 upstream_timeout) or when the
+ * client goes away first (reason: client_closed, logged as 499). The reason is a GatewayError,
+ * so failures are told apart by type, never by message.
+ */
+export class RequestCancellation {
+  private readonly controller = new AbortController();
+  private deadline: Deadline | null;
+  private rejectPending: ((reason: unknown) => void) | null = null;
+  /** Set when the deadline passed after the response had started: the stream was cut. */
+  timedOutAfterHeaders = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    deadlines: DeadlineQueue,
+    readonly timeoutMs: number,
+  ) {
+    this.deadline = deadlines.schedule(timeoutMs, this.onDeadline);
+    res.once('close', this.onClose);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /**
+   * Settles with `call`, or rejects with the abort reason the moment the request is aborted.
+   * undici only acts on an abort once the request is on a socket, so without this a request
+   * still waiting for a connection or a free pooled socket would outlive its deadline.
+   */
+  bound<T>(call: Promise<T>): Promise<T> {
+    if (this.controller.signal.aborted) {
+      call.catch(() => undefined);
+      return Promise.reject(this.controller.signal.reason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.rejectPending = reject;
+      call.then(resolve, reject);
+    });
+  }
+
+  /** Response headers arrived: the deadline no longer applies; the body streams for as long as it needs. */
+  responseStarted(): void {
+    this.deadline?.cancel();
+    this.deadline = null;
+  }
+
+  private readonly onDeadline = (): void => {
+    this.deadline = null;
+    if (this.res.headersSent) this.timedOutAfterHeaders = true;
+    this.abort(new GatewayError('upstream_timeout', `no response headers from the upstream within ${this.timeoutMs} ms`, {}, 'timeout'));
+  };
+
+  private readonly onClose = (): void => {
+    this.deadline?.cancel();
+    this.deadline = null;
+    if (!this.res.writableFinished) this.abort(clientClosed());
+  };
+
+  private abort(reason: GatewayError): void {
+    this.controller.abort(reason);
+    this.rejectPending?.(reason);
+    this.rejectPending = null;
+  }
+}
