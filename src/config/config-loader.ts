@@ -28,7 +28,9 @@ export function parseConfigText(text: string, path: string): unknown {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       'config',
-      doc.errors.map((e) => `${path}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`),
+      doc.errors.map(
+        (e) => `${path}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+      ),
     );
   }
   return doc.toJS();

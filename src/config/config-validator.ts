@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidatorOptions } from 'class-validator';
 import { parsePathPattern, templateReferences } from '../routing/path-pattern';
@@ -48,7 +49,7 @@ function validateUpstreams(raw: unknown, problems: string[]): Map<string, Upstre
     });
     upstreams.set(name, upstream);
   }
-  if (upstreams.size === 0 && problems.length === 0) problems.push('upstreams: define at least one upstream');
+  if (upstreams.size === 0) problems.push('upstreams: define at least one upstream');
   return upstreams;
 }
 

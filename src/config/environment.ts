@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 import { ConfigError } from './config-error';
@@ -33,11 +34,18 @@ export interface GatewayEnvironment {
 /** Validates the variables the gateway reads (others are ignored) and applies defaults. */
 export function validateEnvironment(env: Record<string, unknown>): GatewayEnvironment {
   const known: Record<string, unknown> = {};
+  const problems: string[] = [];
   for (const key of Object.keys(new EnvironmentSchemaKeys())) {
-    if (env[key] !== undefined && env[key] !== '') known[key] = env[key];
+    const value = typeof env[key] === 'string' ? (env[key] as string).trim() : env[key];
+    if (value === undefined || value === '') continue;
+    if (NUMERIC_KEYS.has(key) && !/^\d+$/.test(String(value))) {
+      problems.push(`${key}: must be a whole number written in decimal digits (got "${String(value)}")`);
+      continue;
+    }
+    known[key] = value;
   }
   const schema = plainToInstance(EnvironmentSchema, known);
-  const problems = flattenValidationErrors(validateSync(schema, { validationError: { target: false, value: false } }));
+  problems.push(...flattenValidationErrors(validateSync(schema, { validationError: { target: false, value: false } })));
   if (problems.length > 0) throw new ConfigError('env', problems);
   return Object.freeze({
     configPath: schema.GATEWAY_CONFIG ?? 'config/gateway.yaml',
@@ -49,6 +57,8 @@ export function validateEnvironment(env: Record<string, unknown>): GatewayEnviro
     shutdownGraceMs: schema.GATEWAY_SHUTDOWN_GRACE_MS ?? 10_000,
   });
 }
+
+const NUMERIC_KEYS = new Set(['GATEWAY_PORT', 'PORT', 'GATEWAY_SHUTDOWN_GRACE_MS']);
 
 /** The variable names, listed once so unknown process variables are never validated. */
 class EnvironmentSchemaKeys {

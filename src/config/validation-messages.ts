@@ -1,11 +1,16 @@
 import type { ValidationError } from 'class-validator';
 
-/** Flattens class-validator's error tree into `routes[2].upstream: message` lines. */
+/** Checks of a value's type: when one fails, the range checks after it only add noise. */
+const TYPE_CHECKS = new Set(['whitelistValidation', 'isInt', 'isString', 'isBoolean', 'isArray', 'isObject', 'isIn']);
+
+/** Flattens class-validator's error tree into `routes[2].upstream: message` lines, one per problem. */
 export function flattenValidationErrors(errors: readonly ValidationError[], prefix = ''): string[] {
   const lines: string[] = [];
   for (const error of errors) {
     const path = joinPath(prefix, error.property);
-    for (const message of Object.values(error.constraints ?? {})) {
+    const constraints = Object.entries(error.constraints ?? {});
+    const typeFailures = constraints.filter(([name]) => TYPE_CHECKS.has(name));
+    for (const [, message] of typeFailures.length > 0 ? typeFailures.slice(0, 1) : constraints) {
       lines.push(`${path}: ${message.replace(/^property \S+ should not exist$/, 'unknown field (check the spelling)')}`);
     }
     if (error.children?.length) lines.push(...flattenValidationErrors(error.children, path));

@@ -9,9 +9,10 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
  */
 export function normalisePath(rawPath: string): string {
   let path = rawPath.includes('%') ? normaliseEscapes(rawPath) : rawPath;
+  if (!path.startsWith('/')) path = `/${path}`;
   if (path.includes('//')) path = path.replace(/\/{2,}/g, '/');
   if (path.includes('/.')) path = removeDotSegments(path);
-  return path.startsWith('/') ? path : `/${path}`;
+  return path;
 }
 
 function normaliseEscapes(path: string): string {
