@@ -1,0 +1,84 @@
+'use strict';
+/*
+ * What is measured, as data. A variant is { name, label, kind, config?, cases, flag? }:
+ *   kind    'direct' (the upstream itself), 'gateway' (node dist/main.js with `config`),
+ *           or 'peer' (bench/peer-fastify-proxy.js)
+ *   cases   which workloads it takes part in: 'proxy' (1 KiB JSON), 'stream' (10 MiB)
+ *   flag    when set, the variant only runs with this command-line flag
+ * Adding a design variant (another policy mix, another table size) is one more entry.
+ */
+
+/**
+ * A realistic route table of `count` routes: per service `s<k>` a static collection path, a
+ * `:param` item path, a nested `:param` + static path and a `*` tail wildcard. The first
+ * routes of a bigger table are the routes of a smaller one, so the same requests match the
+ * same routes whatever the size.
+ */
+function generateRoutes(count, extra = {}) {
+  const routes = [];
+  for (let k = 0; routes.length < count; k++) {
+    const candidates = [
+      { id: `s${k}-items`, path: `/api/s${k}/items`, methods: ['GET', 'POST'] },
+      { id: `s${k}-item`, path: `/api/s${k}/items/:id` },
+      { id: `s${k}-history`, path: `/api/s${k}/items/:id/history`, methods: ['GET'] },
+      { id: `s${k}-files`, path: `/api/s${k}/files/*` },
+    ];
+    for (const route of candidates) {
+      if (routes.length < count) routes.push({ ...route, upstream: 'bench', ...extra });
+    }
+  }
+  return routes;
+}
+
+/** The gateway config: one upstream (the bench upstream), `routes` routes, optional policies. */
+function gatewayConfig(upstreamUrl, { routes, policies = false }) {
+  const upstream = { targets: [upstreamUrl], pool: { maxSockets: 100, maxIdleSockets: 100, idleTimeoutMs: 30000 } };
+  const routePolicies = {};
+  const config = { upstreams: { bench: upstream }, routes: [] };
+  if (policies) {
+    // Limits above the load's 50 connections: the cost of the bookkeeping, never a rejection.
+    config.defaults = { timeoutMs: 30000 };
+    upstream.concurrency = { limit: 200 };
+    Object.assign(routePolicies, { timeoutMs: 30000, concurrency: { limit: 100, queue: 100, queueTimeoutMs: 1000 } });
+  }
+  config.routes = generateRoutes(routes, routePolicies);
+  return config;
+}
+
+/** The request paths of the two workloads; both match a route in every table above. */
+const PATHS = Object.freeze({
+  json: '/api/s1/items/42', // the `:param` route s1-item
+  stream: '/api/s0/files/big.bin', // the `*` route s0-files; the upstream streams 10 MiB for it
+});
+
+function benchVariants(upstreamUrl) {
+  return [
+    { name: 'direct', label: 'direct upstream (no proxy)', kind: 'direct', cases: ['proxy', 'stream'] },
+    {
+      name: 'gateway',
+      label: 'gateway, bare routes (10-route table)',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10 }),
+      cases: ['proxy', 'stream'],
+    },
+    { name: 'peer', label: 'fastify 5 + @fastify/http-proxy 11', kind: 'peer', cases: ['proxy', 'stream'] },
+    {
+      name: 'gateway-10k',
+      label: 'gateway, bare routes (10,000-route table)',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10000 }),
+      cases: ['proxy'],
+      group: 'routing',
+    },
+    {
+      name: 'gateway-policies',
+      label: 'gateway + policies (route & upstream concurrency, timeout)',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10, policies: true }),
+      cases: ['proxy'],
+      flag: '--policies',
+    },
+  ];
+}
+
+module.exports = { generateRoutes, gatewayConfig, benchVariants, PATHS };
