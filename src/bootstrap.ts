@@ -9,7 +9,7 @@ import { validateEnvironment, type GatewayEnvironment } from './config/environme
 import type { GatewayConfig } from './config/gateway-config.types';
 import { unenforcedFields } from './config/unenforced-fields';
 import { createGatewayServer, handleClientError } from './gateway-server';
-import { JsonLogger } from './logging/json-logger';
+import { JsonLogger, LIFECYCLE_CONTEXT } from './logging/json-logger';
 
 export interface GatewaySettings {
   readonly config: GatewayConfig;
@@ -84,6 +84,6 @@ export async function startGateway(settings: GatewaySettings): Promise<RunningGa
   const { port } = app.getHttpServer().address() as AddressInfo;
   const host = settings.environment.host === '0.0.0.0' ? '127.0.0.1' : settings.environment.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  new Logger('Gateway').log({ msg: 'gateway listening', url, port, host: settings.environment.host });
+  new Logger(LIFECYCLE_CONTEXT).log({ msg: 'gateway listening', url, port, host: settings.environment.host });
   return { app, port, url, close: () => app.close() };
 }

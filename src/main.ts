@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { loadGatewaySettings, startGateway, type RunningGateway } from './bootstrap';
 import { ConfigError } from './config/config-error';
+import { LIFECYCLE_CONTEXT } from './logging/json-logger';
 
 async function main(): Promise<void> {
   let gateway: RunningGateway;
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const stop = (signal: string): void => {
-    new Logger('Gateway').log({ msg: 'shutting down', signal });
+    new Logger(LIFECYCLE_CONTEXT).log({ msg: 'shutting down', signal });
     gateway.close().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -6,6 +6,9 @@ const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30
 /** Nest's chatty start-up contexts, demoted to debug so `info` shows what operators need. */
 const QUIET_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
 
+/** Lines operators and scripts rely on (the listening port, shutdown) are written at any LOG_LEVEL. */
+export const LIFECYCLE_CONTEXT = 'Lifecycle';
+
 /**
  * Nest's logger as one JSON object per line on stdout (CONTRACT §6), honouring LOG_LEVEL.
  */
@@ -18,7 +21,8 @@ export class JsonLogger implements LoggerService {
 
   log(message: unknown, ...rest: unknown[]): void {
     const context = contextOf(rest);
-    this.write(context && QUIET_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
+    if (context === LIFECYCLE_CONTEXT) this.emit('info', message, context);
+    else this.write(context && QUIET_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
   }
 
   error(message: unknown, ...rest: unknown[]): void {
@@ -44,7 +48,10 @@ export class JsonLogger implements LoggerService {
   }
 
   write(level: LogLevel, message: unknown, context?: string, extra?: Record<string, unknown>): void {
-    if (RANK[level] < this.threshold) return;
+    if (RANK[level] >= this.threshold) this.emit(level, message, context, extra);
+  }
+
+  private emit(level: LogLevel, message: unknown, context?: string, extra?: Record<string, unknown>): void {
     const line: Record<string, unknown> = { time: new Date().toISOString(), level };
     if (context) line.context = context;
     if (typeof message === 'object' && message !== null) Object.assign(line, message);
