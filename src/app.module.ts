@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ConcurrencyGuard } from './concurrency/concurrency.guard';
 import { ConcurrencyModule } from './concurrency/concurrency.module';
 import type { GatewayEnvironment } from './config/environment';
@@ -10,7 +10,7 @@ import { HealthModule } from './health/health.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { RouteMatchGuard } from './routing/route-match.guard';
 import { RoutingModule } from './routing/routing.module';
-import { TimeoutInterceptor } from './timeout/timeout.interceptor';
+import { DeadlineGuard } from './timeout/deadline.guard';
 import { TimeoutModule } from './timeout/timeout.module';
 import { UpstreamModule } from './upstream/upstream.module';
 
@@ -41,14 +41,14 @@ export class AppModule {
        * acts on proxied requests only; management endpoints pass straight through.
        *   1. RouteMatchGuard      match the route table; 404 / 405
        *   2. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
-       *   3. TimeoutInterceptor   the request's AbortSignal: route timeoutMs (504) and client abort (499)
+       *   3. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
        *   4. ProxyController      stream to the upstream and back, retrying where allowed
        * Errors from any step     GatewayExceptionFilter, the JSON of CONTRACT §5
        */
       providers: [
         { provide: APP_GUARD, useExisting: RouteMatchGuard },
         { provide: APP_GUARD, useExisting: ConcurrencyGuard },
-        { provide: APP_INTERCEPTOR, useExisting: TimeoutInterceptor },
+        { provide: APP_GUARD, useExisting: DeadlineGuard },
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
       ],
     };

@@ -7,7 +7,7 @@ declare module 'fastify' {
     gatewayRoute: CompiledRoute | null;
     /** The path to request upstream, after normalisation and rewrite. */
     gatewayUpstreamPath: string;
-    /** The request's upstream AbortSignal and deadline (set by TimeoutInterceptor). */
+    /** The request's upstream AbortSignal and deadline (set by DeadlineGuard). */
     gatewayCancellation: RequestCancellation | null;
   }
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TimeoutInterceptor } from './timeout.interceptor';
+import { DeadlineGuard } from './deadline.guard';
 
-@Module({ providers: [TimeoutInterceptor], exports: [TimeoutInterceptor] })
+@Module({ providers: [DeadlineGuard], exports: [DeadlineGuard] })
 export class TimeoutModule {}

@@ -1,19 +1,22 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import { DeadlineQueue } from './deadline-queue';
 import { RequestCancellation } from './request-cancellation';
 
 /**
  * Gives every proxied request its RequestCancellation: one AbortSignal, aborted on the route's
- * `timeoutMs` (504) or on client disconnect (499). The upstream call takes that signal, so
+ * `timeoutMs` (504) or on client disconnect (499); the upstream call takes that signal, so
  * either event cancels the upstream request at once.
+ *
+ * This is the "timeout interceptor" of the design, written as the last guard: it only has to
+ * act before the handler, and on Node 20 Nest's interceptor chain (RxJS plus an
+ * AsyncResource.bind per request) cost about a tenth of the gateway's CPU per request.
  */
 @Injectable()
-export class TimeoutInterceptor implements NestInterceptor {
+export class DeadlineGuard implements CanActivate {
   private readonly deadlines = new DeadlineQueue();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const route = request.gatewayRoute;
@@ -21,6 +24,6 @@ export class TimeoutInterceptor implements NestInterceptor {
       const res = http.getResponse<FastifyReply>().raw;
       request.gatewayCancellation = new RequestCancellation(res, this.deadlines, route.settings.timeoutMs);
     }
-    return next.handle();
+    return true;
   }
 }
