@@ -1,0 +1,396 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { RunningGateway } from '../../src/bootstrap';
+import { startTestGateway } from '../support/gateway-fixture';
+import { call, rawExchange } from '../support/http';
+import { closedPort, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
+
+/*
+ * CONTRACT §5 errors (and the §4 rules that produce them) through the real gateway, against
+ * real upstreams: node:http servers and raw TCP servers that misbehave on purpose.
+ */
+
+const BODY_LIMIT = 1024;
+/** rawExchange waits this long for silence; every exchange here ends with the gateway closing the socket first. */
+const RAW_IDLE_MS = 15_000;
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  code: string;
+  message: string;
+  route?: string;
+  traceId?: string;
+}
+
+interface ParsedResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** The JSON error of CONTRACT §5, exactly: no other keys, `route` only when a route matched. */
+function expectGatewayError(res: ParsedResponse, status: number, code: string, route: string | null): ErrorBody {
+  // Compared with the body alongside, so a failure shows what the gateway answered instead.
+  expect({ status: res.status, body: res.text }).toMatchObject({ status });
+  expect(res.headers['content-type']).toMatch(/^application\/json\b/);
+  const body = JSON.parse(res.text) as ErrorBody;
+  const allowed = ['statusCode', 'error', 'code', 'message', 'route', 'traceId'];
+  expect(Object.keys(body).filter((key) => !allowed.includes(key))).toEqual([]);
+  expect(body.statusCode).toBe(status);
+  expect(body.error).toBe(STATUS_CODES[status]);
+  expect(body.code).toBe(code);
+  expect(typeof body.message).toBe('string');
+  expect(body.message.length).toBeGreaterThan(0);
+  if (route === null) expect('route' in body).toBe(false);
+  else expect(body.route).toBe(route);
+  if ('traceId' in body) expect(typeof body.traceId).toBe('string');
+  return body;
+}
+
+/** Parses one HTTP/1.1 response with a Content-Length (what the gateway writes for its own errors). */
+function parseRawResponse(raw: string): ParsedResponse {
+  const headEnd = raw.indexOf('\r\n\r\n');
+  if (headEnd === -1) throw new Error(`no complete HTTP response in ${JSON.stringify(raw)}`);
+  const [statusLine, ...lines] = raw.slice(0, headEnd).split('\r\n');
+  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
+  if (!match) throw new Error(`not an HTTP status line: ${JSON.stringify(statusLine)}`);
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  let text = raw.slice(headEnd + 4);
+  if (headers['content-length'] !== undefined) text = text.slice(0, Number(headers['content-length']));
+  return { status: Number(match[1]), headers, text };
+}
+
+/** A raw TCP server that plays a broken upstream. */
+async function startRawUpstream(onConnection: (socket: Socket) => void): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const server: NetServer = createNetServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => sockets.delete(socket));
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** One request that reached the holding upstream, with promises for what happens to it. */
+interface Arrival {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** Resolves once at least `bytes` of the request body have arrived. */
+  received(bytes: number): Promise<void>;
+  bytes(): number;
+  /** Resolves when the upstream's response closes: the connection went away or it was answered. */
+  closed: Promise<{ responseFinished: boolean; requestComplete: boolean }>;
+}
+
+/** An upstream that reads request bodies but never answers, and hands each request to the test. */
+function holdingUpstream(): { handler: (req: IncomingMessage, res: ServerResponse) => void; next(): Promise<Arrival> } {
+  const arrived: Arrival[] = [];
+  const waiting: Array<(arrival: Arrival) => void> = [];
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    let bytes = 0;
+    const watchers: Array<{ bytes: number; resolve: () => void }> = [];
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      for (const watcher of watchers.filter((w) => bytes >= w.bytes)) {
+        watchers.splice(watchers.indexOf(watcher), 1);
+        watcher.resolve();
+      }
+    });
+    const arrival: Arrival = {
+      req,
+      res,
+      bytes: () => bytes,
+      received: (wanted) => (bytes >= wanted ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ bytes: wanted, resolve }))),
+      closed: new Promise((resolve) => res.once('close', () => resolve({ responseFinished: res.writableFinished, requestComplete: req.complete }))),
+    };
+    const waiter = waiting.shift();
+    if (waiter) waiter(arrival);
+    else arrived.push(arrival);
+  };
+  return {
+    handler,
+    next: () => {
+      const arrival = arrived.shift();
+      return arrival ? Promise.resolve(arrival) : new Promise((resolve) => waiting.push(resolve));
+    },
+  };
+}
+
+/** Opens a raw connection to the gateway; `response` resolves with everything it sends until it closes. */
+function openRaw(port: number): { socket: Socket; response: Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  const response = new Promise<string>((resolve, reject) => {
+    let received = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+  return { socket, response };
+}
+
+function chunk(data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
+}
+
+describe('error responses (CONTRACT §5)', () => {
+  let echo: UpstreamFixture;
+  let holding: ReturnType<typeof holdingUpstream>;
+  let holdingServer: UpstreamFixture;
+  let resetting: Awaited<ReturnType<typeof startRawUpstream>>;
+  let garbage: Awaited<ReturnType<typeof startRawUpstream>>;
+  let hangingUp: Awaited<ReturnType<typeof startRawUpstream>>;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    echo = await startUpstream();
+    holding = holdingUpstream();
+    holdingServer = await startUpstream(holding.handler);
+    // Reads the request, then resets the connection (RST) without a byte of response.
+    resetting = await startRawUpstream((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    // Answers something that is not HTTP at all.
+    garbage = await startRawUpstream((socket) => socket.once('data', () => socket.end('SSH-2.0-OpenSSH_9.6\r\nthis is not an HTTP response\r\n\r\n')));
+    // Reads the request, then closes the connection cleanly without answering.
+    hangingUp = await startRawUpstream((socket) => socket.once('data', () => socket.end()));
+    gateway = await startTestGateway({
+      server: { bodyLimitBytes: BODY_LIMIT },
+      upstreams: {
+        echo: { targets: [echo.url] },
+        holding: { targets: [holdingServer.url] },
+        closed: { targets: [`http://127.0.0.1:${await closedPort()}`] },
+        resetting: { targets: [resetting.url] },
+        garbage: { targets: [garbage.url] },
+        hangingUp: { targets: [hangingUp.url] },
+      },
+      routes: [
+        { id: 'echo', path: '/echo/*', upstream: 'echo' },
+        { id: 'read-only', path: '/ro/:id', methods: ['GET', 'HEAD'], upstream: 'echo' },
+        { id: 'holding', path: '/hold/*', upstream: 'holding' },
+        { id: 'closed', path: '/closed/*', upstream: 'closed' },
+        { id: 'resetting', path: '/reset/*', upstream: 'resetting' },
+        { id: 'garbage', path: '/garbage/*', upstream: 'garbage' },
+        { id: 'hanging-up', path: '/hangup/*', upstream: 'hangingUp' },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    // Upstreams first: a request still waiting on one then ends, and the gateway can close.
+    await holdingServer.close();
+    await echo.close();
+    await resetting.close();
+    await garbage.close();
+    await hangingUp.close();
+    await gateway.close();
+  });
+
+  function echoSaw(fragment: string): boolean {
+    return echo.requests.some((r) => r.url.includes(fragment));
+  }
+
+  describe('400 bad_request: the gateway is never an open proxy', () => {
+    it('refuses an absolute-form target naming an upstream', async () => {
+      const target = `${echo.url}/echo/open-proxy-absolute`;
+      const raw = await rawExchange(gateway.port, `GET ${target} HTTP/1.1\r\nHost: ${echo.url.slice(7)}\r\n\r\n`, RAW_IDLE_MS);
+      expectGatewayError(parseRawResponse(raw), 400, 'bad_request', null);
+      expect(echoSaw('open-proxy-absolute')).toBe(false);
+    });
+
+    it('refuses GET http://other/', async () => {
+      const raw = await rawExchange(gateway.port, 'GET http://other/ HTTP/1.1\r\nHost: other\r\n\r\n', RAW_IDLE_MS);
+      expectGatewayError(parseRawResponse(raw), 400, 'bad_request', null);
+    });
+
+    it('refuses an absolute-form target on a body method, before reading the body', async () => {
+      const raw = await rawExchange(
+        gateway.port,
+        `POST ${echo.url}/echo/open-proxy-post HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello`,
+        RAW_IDLE_MS,
+      );
+      expectGatewayError(parseRawResponse(raw), 400, 'bad_request', null);
+      expect(echoSaw('open-proxy-post')).toBe(false);
+    });
+
+    it('refuses CONNECT and opens no tunnel', async () => {
+      const authority = echo.url.slice('http://'.length);
+      const before = echo.requests.length;
+      const { socket, response } = openRaw(gateway.port);
+      // Bytes after the CONNECT head would be tunnelled by an open proxy.
+      socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\nGET /echo/tunnelled HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+      const raw = await response;
+      expectGatewayError(parseRawResponse(raw), 400, 'bad_request', null);
+      expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+      expect(echo.requests.length).toBe(before);
+    });
+  });
+
+  describe('400 bad_request: malformed requests', () => {
+    it.each([
+      ['a request line that is not HTTP', 'THIS IS NOT HTTP /echo/malformed-0\r\n\r\n'],
+      ['a request line with an extra token', 'GET /echo/malformed-1 HTTP/1.1 extra\r\nHost: x\r\n\r\n'],
+      ['an unknown HTTP version', 'GET /echo/malformed-2 HTTP/9.9\r\nHost: x\r\n\r\n'],
+      ['a header line without a colon', 'GET /echo/malformed-3 HTTP/1.1\r\nHost: x\r\nNot a header\r\n\r\n'],
+      ['a non-numeric Content-Length', 'POST /echo/malformed-4 HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'],
+      [
+        'both Content-Length and Transfer-Encoding (request smuggling)',
+        'POST /echo/malformed-5 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      ],
+      // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with more than one.
+      ['an HTTP/1.1 request without Host', 'GET /echo/malformed-6 HTTP/1.1\r\nConnection: close\r\n\r\n'],
+      ['an HTTP/1.1 request with two Host headers', 'GET /echo/malformed-7 HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n'],
+      ['a path with an invalid percent-encoding', 'GET /echo/malformed-8/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+    ])('%s', async (_name, payload) => {
+      const marker = /malformed-\d/.exec(payload)![0];
+      const raw = await rawExchange(gateway.port, payload, RAW_IDLE_MS);
+      expectGatewayError(parseRawResponse(raw), 400, 'bad_request', null);
+      expect(echoSaw(marker)).toBe(false);
+    });
+  });
+
+  describe('404 and 405', () => {
+    it('404 no_route without a route field', async () => {
+      const res = await call(`${gateway.url}/nowhere/at/all`);
+      expectGatewayError(res, 404, 'no_route', null);
+    });
+
+    it('404 for HEAD has the headers and no body', async () => {
+      const res = await call(`${gateway.url}/nowhere`, { method: 'HEAD' });
+      expect(res.status).toBe(404);
+      expect(res.headers['content-type']).toMatch(/^application\/json\b/);
+      expect(res.text).toBe('');
+    });
+
+    it('405 method_not_allowed with Allow, without a route field, upstream not called', async () => {
+      const before = echo.requests.length;
+      const res = await call(`${gateway.url}/ro/1`, { method: 'POST', body: 'x' });
+      expectGatewayError(res, 405, 'method_not_allowed', null);
+      expect(res.headers.allow).toBe('GET, HEAD');
+      expect(echo.requests.length).toBe(before);
+    });
+  });
+
+  describe('413 body_too_large', () => {
+    it('a declared Content-Length above bodyLimitBytes is refused before any byte of the body, and the upstream is not called', async () => {
+      // Only the head is sent: the gateway must answer from the declared length alone.
+      const raw = await rawExchange(
+        gateway.port,
+        `POST /echo/declared-too-large HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: ${BODY_LIMIT + 1}\r\n\r\n`,
+        RAW_IDLE_MS,
+      );
+      expectGatewayError(parseRawResponse(raw), 413, 'body_too_large', 'echo');
+      expect(echoSaw('declared-too-large')).toBe(false);
+    });
+
+    it('a body of exactly bodyLimitBytes passes', async () => {
+      const body = randomBytes(BODY_LIMIT);
+      const res = await call(`${gateway.url}/echo/at-limit`, { method: 'POST', body });
+      expect(res.status).toBe(200);
+      expect(res.json<EchoBody>().bytes).toBe(BODY_LIMIT);
+    });
+
+    it('a chunked body is cut off once it passes the limit while streaming; the upstream request is aborted', async () => {
+      const { socket, response } = openRaw(gateway.port);
+      socket.write('POST /hold/chunked-too-large HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const first = randomBytes(600);
+      socket.write(chunk(first));
+      // The first 600 bytes are under the limit: they stream to the upstream.
+      const arrival = await holding.next();
+      expect(arrival.req.url).toBe('/hold/chunked-too-large');
+      await arrival.received(first.length);
+      // 600 more pass the 1024-byte limit; the body is never terminated by the client.
+      socket.write(chunk(randomBytes(600)));
+      expectGatewayError(parseRawResponse(await response), 413, 'body_too_large', 'holding');
+      const outcome = await arrival.closed;
+      expect(outcome).toEqual({ responseFinished: false, requestComplete: false });
+      expect(arrival.bytes()).toBeLessThanOrEqual(BODY_LIMIT);
+    });
+
+    it('a chunked body whose first chunk is already over the limit', async () => {
+      const body = randomBytes(BODY_LIMIT * 4);
+      const { socket, response } = openRaw(gateway.port);
+      socket.write('POST /echo/chunked-whole-too-large HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+      socket.write(chunk(body));
+      expectGatewayError(parseRawResponse(await response), 413, 'body_too_large', 'echo');
+    });
+  });
+
+  describe('502 upstream_unreachable', () => {
+    it.each([
+      ['a closed port (connection refused)', '/closed/x', 'closed'],
+      ['an upstream that resets the connection', '/reset/x', 'resetting'],
+      ['an upstream that answers something that is not HTTP', '/garbage/x', 'garbage'],
+      ['an upstream that closes the connection without answering', '/hangup/x', 'hanging-up'],
+    ])('%s', async (_name, path, route) => {
+      const res = await call(`${gateway.url}${path}`);
+      expectGatewayError(res, 502, 'upstream_unreachable', route);
+    });
+
+    it('also for a request with a body', async () => {
+      const res = await call(`${gateway.url}/reset/with-body`, { method: 'POST', body: 'payload' });
+      expectGatewayError(res, 502, 'upstream_unreachable', 'resetting');
+      expect(resetting.connections()).toBeGreaterThan(0);
+    });
+
+    it('the gateway keeps serving other routes afterwards', async () => {
+      await call(`${gateway.url}/garbage/again`);
+      const res = await call(`${gateway.url}/echo/still-fine`);
+      expect(res.status).toBe(200);
+      expect(res.json<EchoBody>().url).toBe('/echo/still-fine');
+    });
+  });
+
+  describe('a client that goes away cancels its upstream request (CONTRACT §4)', () => {
+    it('while waiting for the response', async () => {
+      const req = httpRequest({ host: '127.0.0.1', port: gateway.port, path: '/hold/waiting', agent: false });
+      req.on('error', () => undefined);
+      req.end();
+      const arrival = await holding.next();
+      expect(arrival.req.url).toBe('/hold/waiting');
+      req.destroy();
+      expect((await arrival.closed).responseFinished).toBe(false);
+    });
+
+    it('in the middle of an upload', async () => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port: gateway.port,
+        path: '/hold/uploading',
+        method: 'PUT',
+        agent: false,
+        headers: { 'content-type': 'application/octet-stream', 'content-length': '500' },
+      });
+      req.on('error', () => undefined);
+      req.write(randomBytes(200));
+      const arrival = await holding.next();
+      expect(arrival.req.url).toBe('/hold/uploading');
+      await arrival.received(200);
+      req.destroy();
+      expect(await arrival.closed).toEqual({ responseFinished: false, requestComplete: false });
+      expect(arrival.bytes()).toBe(200);
+    });
+
+    it('the gateway keeps serving afterwards', async () => {
+      const res = await call(`${gateway.url}/echo/after-disconnects`);
+      expect(res.status).toBe(200);
+    });
+  });
+});
