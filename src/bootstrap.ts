@@ -8,7 +8,7 @@ import { loadGatewayConfigFile } from './config/config-loader';
 import { validateEnvironment, type GatewayEnvironment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { unenforcedFields } from './config/unenforced-fields';
-import { createGatewayServer, handleClientError } from './gateway-server';
+import { createGatewayServer, handleClientError, handleFrameworkError } from './gateway-server';
 import { JsonLogger, LIFECYCLE_CONTEXT } from './logging/json-logger';
 
 export interface GatewaySettings {
@@ -50,6 +50,7 @@ export async function createGatewayApp(settings: GatewaySettings): Promise<NestF
   const adapter = new FastifyAdapter({
     serverFactory: (handler: Parameters<typeof createGatewayServer>[0]) => createGatewayServer(handler),
     clientErrorHandler: handleClientError,
+    frameworkErrors: handleFrameworkError,
     skipMiddie: true,
     trustProxy: false,
     bodyLimit: config.server.bodyLimitBytes,

@@ -13,9 +13,11 @@ const NOT_A_FORWARD_PROXY = 'this gateway is not a forward proxy: use an origin-
  * separate event. Malformed requests get the same JSON 400.
  */
 export function createGatewayServer(handler: RequestHandler): Server {
-  const server = createServer((req, res) => {
-    if (req.url === undefined || req.url.charCodeAt(0) !== 47 /* "/" */) {
-      writeErrorResponse(res, new GatewayError('bad_request', NOT_A_FORWARD_PROXY), null, null, { connection: 'close' });
+  // Host rules are checked here rather than by Node, so the answer is the contract's JSON.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
+    const problem = requestTargetProblem(req);
+    if (problem !== null) {
+      writeErrorResponse(res, new GatewayError('bad_request', problem), null, null, { connection: 'close' });
       return;
     }
     handler(req, res);
@@ -28,7 +30,25 @@ export function createGatewayServer(handler: RequestHandler): Server {
   return server;
 }
 
+function requestTargetProblem(req: IncomingMessage): string | null {
+  if (req.url === undefined || req.url.charCodeAt(0) !== 47 /* "/" */) return NOT_A_FORWARD_PROXY;
+  let hosts = 0;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') hosts++;
+  }
+  // RFC 9112 §3.2: exactly one Host in HTTP/1.1; two would let routing and the upstream disagree.
+  if (hosts > 1) return 'more than one Host header';
+  if (hosts === 0 && req.httpVersionMinor >= 1 && req.httpVersionMajor === 1) return 'HTTP/1.1 requests need a Host header';
+  return null;
+}
+
 /** Fastify's clientErrorHandler: a parse error on the socket gets the contract's JSON 400. */
+/** Fastify's frameworkErrors hook: errors Fastify raises before routing (e.g. a bad %-escape) get the contract's JSON 400. */
+export function handleFrameworkError(error: Error, _request: unknown, reply: { raw: ServerResponse }): void {
+  writeErrorResponse(reply.raw, new GatewayError('bad_request', error.message));
+}
+
 export function handleClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
