@@ -1,0 +1,237 @@
+'use strict';
+/*
+ * `npm run demo` (after `npm run build`): starts the example upstream services on
+ * 127.0.0.1:3001-3003, then the gateway (`node dist/main.js`) with config/gateway.yaml, waits
+ * for its "gateway listening" log line and prints curl lines to try. Ctrl-C or SIGTERM stops
+ * everything; a second Ctrl-C kills whatever is left at once.
+ */
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const ROOT = path.resolve(__dirname, '..');
+const GATEWAY_MAIN = path.join(ROOT, 'dist', 'main.js');
+const CONFIG = 'config/gateway.yaml';
+const SERVICES = [
+  { name: 'users', port: 3001 },
+  { name: 'orders', port: 3002 },
+  { name: 'slow', port: 3003 },
+];
+/** The `inventory` upstream of the demo config points here; nothing may listen on it. */
+const DEAD_PORT = 3999;
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+/** Every child started, in start order: { name, child }. */
+const children = [];
+let stopping = false;
+
+function say(line) {
+  process.stdout.write(`[demo] ${line}\n`);
+}
+
+function fail(line) {
+  process.stderr.write(`[demo] ${line}\n`);
+}
+
+function isRunning(child) {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Resolves null when the port can be bound on `host`, else the error code (EADDRINUSE, EACCES...). */
+function portProblem(port, host) {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', (error) => resolve(error.code ?? error.message));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve(null)));
+  });
+}
+
+/** The gateway port as the demo can know it before start-up (env files may still change it). */
+function expectedGatewayPort() {
+  const raw = process.env.GATEWAY_PORT || process.env.PORT || '8080';
+  const port = Number(raw);
+  return Number.isInteger(port) && port > 0 && port <= 65535 ? port : null;
+}
+
+async function checkPorts() {
+  const busy = [];
+  for (const { name, port } of SERVICES) {
+    const problem = await portProblem(port, '127.0.0.1');
+    if (problem) busy.push(`port ${port} (${name} service) is not free: ${problem}`);
+  }
+  const gatewayPort = expectedGatewayPort();
+  const gatewayHost = process.env.GATEWAY_HOST || '0.0.0.0';
+  if (gatewayPort !== null) {
+    const problem = await portProblem(gatewayPort, gatewayHost);
+    if (problem) busy.push(`port ${gatewayPort} (the gateway, GATEWAY_PORT) is not free: ${problem}`);
+  }
+  if (busy.length > 0) {
+    for (const line of busy) fail(line);
+    fail('stop what uses these ports (see `lsof -i :<port>` or `ss -ltnp`) and run the demo again;');
+    fail('the gateway port can be changed with GATEWAY_PORT=<port> (0 picks a free one).');
+    process.exit(1);
+  }
+  if (await portProblem(DEAD_PORT, '127.0.0.1')) {
+    say(`note: something listens on port ${DEAD_PORT}, so the 502 example below will not answer 502`);
+  }
+}
+
+/** Prefixes each line a child writes, so the services' output is told apart from the gateway's. */
+function prefixLines(stream, prefix) {
+  readline.createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${prefix}${line}\n`));
+}
+
+function startService({ name, port }) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'services', `${name}.js`), String(port)], {
+    cwd: ROOT,
+    // Own process group: Ctrl-C reaches the demo only, and the demo stops everyone in order.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  children.push({ name, child });
+  prefixLines(child.stdout, `[${name}] `);
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => {
+      if (message && message.type === 'listening') resolve();
+    });
+    child.once('exit', (code, signal) => reject(new Error(`the ${name} service stopped during start-up (${signal ?? `exit code ${code}`})`)));
+  });
+}
+
+/** Starts the gateway; resolves with the parsed "gateway listening" log line. */
+function startGateway() {
+  if (process.env.GATEWAY_CONFIG && path.resolve(ROOT, process.env.GATEWAY_CONFIG) !== path.resolve(ROOT, CONFIG)) {
+    say(`ignoring GATEWAY_CONFIG=${process.env.GATEWAY_CONFIG}: the demo needs ${CONFIG}`);
+  }
+  const child = spawn(process.execPath, [GATEWAY_MAIN], {
+    cwd: ROOT,
+    env: { ...process.env, GATEWAY_CONFIG: CONFIG },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push({ name: 'gateway', child });
+  return new Promise((resolve, reject) => {
+    let listening = false;
+    // The gateway's log lines pass through unchanged; the first "gateway listening" one is the signal.
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      process.stdout.write(`${line}\n`);
+      if (listening) return;
+      const entry = parseJson(line);
+      if (entry && entry.msg === 'gateway listening') {
+        listening = true;
+        resolve(entry);
+      }
+    });
+    child.once('exit', (code, signal) => {
+      if (!listening) reject(new Error(`the gateway stopped during start-up (${signal ?? `exit code ${code}`}); see its output above`));
+    });
+    setTimeout(() => {
+      if (!listening) reject(new Error(`the gateway did not log "gateway listening" within ${START_TIMEOUT_MS / 1000} s`));
+    }, START_TIMEOUT_MS).unref();
+  });
+}
+
+function parseJson(line) {
+  try {
+    const value = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function printTryLines(url) {
+  const examples = [
+    ['proxied with a rewrite: /api/users/42 -> users service GET /v1/users/42', `curl -sS -i ${url}/api/users/42`],
+    ['a static segment beats :param: /api/users/me -> route users-me', `curl -sS ${url}/api/users/me`],
+    ['a header predicate picks route users-read-v2 (-> /v2/users/42)', `curl -sS -H 'x-api-version: 2' ${url}/api/users/42`],
+    ['stripPrefix /api, query string kept: -> orders service GET /orders?status=open', `curl -sS '${url}/api/orders?status=open'`],
+    [
+      'a JSON body streamed through: -> orders service POST /orders (201)',
+      `curl -sS -i -X POST -H 'content-type: application/json' -d '{"item":"book","qty":2}' ${url}/api/orders`,
+    ],
+    ['the path is normalised before matching: -> route users-read, upstream /v1/users/42', `curl -sS --path-as-is '${url}/api/orders/../users/%34%32'`],
+    ['a regex route with a $1 rewrite: /v2/legacy/users/7 -> /v1/users/7', `curl -sS ${url}/v2/legacy/users/7`],
+    ['a slow upstream (answers after ?delay ms)', `curl -sS '${url}/api/slow?delay=500'`],
+    ['404 no_route', `curl -sS -i ${url}/nope`],
+    ['405 method_not_allowed with an Allow header', `curl -sS -i -X DELETE ${url}/api/users/42`],
+    [
+      '413 body_too_large (the demo config allows 1 MiB)',
+      `head -c 2000000 /dev/zero | curl -sS -i -H 'Expect:' -X POST --data-binary @- ${url}/api/orders`,
+    ],
+    [`502 upstream_unreachable (nothing listens on 127.0.0.1:${DEAD_PORT})`, `curl -sS -i ${url}/api/inventory/items`],
+    ['400 bad_request: an absolute-form target (the gateway is not an open proxy)', `curl -sS -i --request-target http://example.com/ ${url}/`],
+    ['liveness', `curl -sS -i ${url}/_gateway/health/live`],
+  ];
+  const lines = ['', `The gateway is listening on ${url} with ${CONFIG}. Try, from another terminal:`, ''];
+  for (const [title, command] of examples) lines.push(`  # ${title}`, `  ${command}`, '');
+  lines.push(
+    `Upstreams: users 127.0.0.1:${SERVICES[0].port}, orders :${SERVICES[1].port}, slow :${SERVICES[2].port}.`,
+    'Ctrl-C stops the gateway and the services.',
+    '',
+  );
+  process.stdout.write(lines.join('\n'));
+}
+
+/** Signals every child still running (gateway first), waits for them, then exits. */
+async function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  const ordered = [...children].reverse();
+  for (const { child } of ordered) {
+    if (!isRunning(child)) continue;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = new Promise((resolve) => setTimeout(resolve, STOP_TIMEOUT_MS).unref());
+    await Promise.race([exited, timer]);
+    if (isRunning(child)) child.kill('SIGKILL');
+  }
+  process.exit(exitCode);
+}
+
+function onSignal(signal) {
+  if (stopping) {
+    say(`${signal} again: killing what is left`);
+    for (const { child } of children) if (isRunning(child)) child.kill('SIGKILL');
+    process.exit(130);
+  }
+  say(`${signal}: stopping the gateway and the example services`);
+  void stopAll(0);
+}
+
+async function main() {
+  if (!fs.existsSync(GATEWAY_MAIN)) {
+    fail('dist/main.js is missing: run `npm run build` first (or `npm run demo`, which builds)');
+    process.exit(1);
+  }
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // Last resort (an unexpected crash of the demo itself): take the children down with it.
+  process.on('exit', () => {
+    for (const { child } of children) if (isRunning(child)) child.kill('SIGKILL');
+  });
+
+  await checkPorts();
+  try {
+    await Promise.all(SERVICES.map(startService));
+    const listening = await startGateway();
+    printTryLines(typeof listening.url === 'string' ? listening.url : `http://127.0.0.1:${listening.port}`);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+    await stopAll(1);
+    return;
+  }
+  // From here on, any child that stops on its own ends the demo.
+  for (const { name, child } of children) {
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      fail(`the ${name} process stopped unexpectedly (${signal ?? `exit code ${code}`}); stopping the rest`);
+      void stopAll(1);
+    });
+  }
+}
+
+void main();
