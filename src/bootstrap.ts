@@ -2,6 +2,7 @@ import { ConfigModule } from '@nestjs/config';
 import { Logger, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { METHODS } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { loadGatewayConfigFile } from './config/config-loader';
@@ -48,7 +49,7 @@ export async function createGatewayApp(settings: GatewaySettings): Promise<NestF
   const { config, environment } = settings;
   const logger = new JsonLogger(environment.logLevel);
   const adapter = new FastifyAdapter({
-    serverFactory: (handler: Parameters<typeof createGatewayServer>[0]) => createGatewayServer(handler),
+    serverFactory: (handler: Parameters<typeof createGatewayServer>[0]) => createGatewayServer(handler, config.server.bodyLimitBytes),
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,
     skipMiddie: true,
@@ -56,6 +57,12 @@ export async function createGatewayApp(settings: GatewaySettings): Promise<NestF
     bodyLimit: config.server.bodyLimitBytes,
     routerOptions: { maxParamLength: 8192 },
   });
+  // Every method Node parses (but CONNECT, refused earlier) reaches the catch-all, and as
+  // "bodyless" so Fastify never parses or judges a body: bodies are the upstream's business
+  // and stream through untouched.
+  for (const method of METHODS) {
+    if (method !== 'CONNECT') adapter.getInstance().addHttpMethod(method, { hasBody: false, overrideExisting: true });
+  }
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({
       config,
@@ -66,9 +73,6 @@ export async function createGatewayApp(settings: GatewaySettings): Promise<NestF
     { logger, bodyParser: false, abortOnError: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
-  // Bodies reach the proxy unread, so they can be streamed upstream.
-  fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null));
   fastify.decorateRequest('gatewayRoute', null);
   fastify.decorateRequest('gatewayUpstreamPath', '');
   fastify.decorateRequest('gatewayCancellation', null);

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { rawErrorResponse, writeErrorResponse } from './errors/error-response';
 import { GatewayError } from './errors/gateway-error';
+import { bodyTooLarge } from './proxy/request-body';
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -12,7 +13,7 @@ const NOT_A_FORWARD_PROXY = 'this gateway is not a forward proxy: use an origin-
  * (CONTRACT §4): absolute-form and asterisk-form targets, and CONNECT, which Node hands to a
  * separate event. Malformed requests get the same JSON 400.
  */
-export function createGatewayServer(handler: RequestHandler): Server {
+export function createGatewayServer(handler: RequestHandler, bodyLimitBytes: number): Server {
   // Host rules are checked here rather than by Node, so the answer is the contract's JSON.
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     const problem = requestTargetProblem(req);
@@ -21,6 +22,15 @@ export function createGatewayServer(handler: RequestHandler): Server {
       return;
     }
     handler(req, res);
+  });
+  // `Expect: 100-continue`: refuse a declared oversized body before the client sends it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length']) > bodyLimitBytes) {
+      writeErrorResponse(res, bodyTooLarge(bodyLimitBytes));
+      return;
+    }
+    res.writeContinue();
+    server.emit('request', req, res);
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.end(rawErrorResponse(new GatewayError('bad_request', `CONNECT refused: ${NOT_A_FORWARD_PROXY}`)));
