@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ClsModule } from 'nestjs-cls';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ConcurrencyGuard } from './concurrency/concurrency.guard';
 import { ConcurrencyModule } from './concurrency/concurrency.module';
@@ -7,9 +8,12 @@ import { GatewayConfigModule } from './config/gateway-config.module';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { GatewayExceptionFilter } from './errors/gateway-exception.filter';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { RouteMatchGuard } from './routing/route-match.guard';
 import { RoutingModule } from './routing/routing.module';
+import type { Telemetry } from './telemetry/telemetry';
+import { TelemetryModule } from './telemetry/telemetry.module';
 import { DeadlineGuard } from './timeout/deadline.guard';
 import { TimeoutModule } from './timeout/timeout.module';
 import { UpstreamModule } from './upstream/upstream.module';
@@ -17,28 +21,36 @@ import { UpstreamModule } from './upstream/upstream.module';
 export interface AppModuleOptions {
   readonly config: GatewayConfig;
   readonly environment: GatewayEnvironment;
+  readonly telemetry: Telemetry;
   /** The @nestjs/config module that loaded the env files (see bootstrap.ts). */
   readonly envModule: DynamicModule;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, environment, envModule }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, environment, telemetry, envModule }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         envModule,
+        // The request's trace context is entered by the HTTP server itself (gateway-server.ts),
+        // before Fastify and Nest, so no CLS middleware, guard or interceptor is mounted.
+        ClsModule.forRoot({ global: true }),
+        TelemetryModule.forRoot(telemetry),
         GatewayConfigModule.forRoot(config, environment),
         RoutingModule,
         ConcurrencyModule,
         TimeoutModule,
         UpstreamModule,
         HealthModule.forRoot(config.server.managementPrefix),
+        MetricsModule.forRoot(config.server.managementPrefix),
         ProxyModule,
       ],
       /*
        * The global request pipeline, in the order it runs (DESIGN.md "One request"). Each step
        * acts on proxied requests only; management endpoints pass straight through.
+       *   0. gateway-server.ts    trace context (CLS), X-Request-Id, access log + metrics on 'close';
+       *                           absolute-form targets, CONNECT, bad Host refused (400)
        *   1. RouteMatchGuard      match the route table; 404 / 405
        *   2. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
        *   3. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)

@@ -1,5 +1,5 @@
 import { ConfigModule } from '@nestjs/config';
-import { Logger, type DynamicModule } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { METHODS } from 'node:http';
@@ -10,11 +10,15 @@ import { validateEnvironment, type GatewayEnvironment } from './config/environme
 import type { GatewayConfig } from './config/gateway-config.types';
 import { unenforcedFields } from './config/unenforced-fields';
 import { createGatewayServer, handleClientError, handleFrameworkError } from './gateway-server';
-import { JsonLogger, LIFECYCLE_CONTEXT } from './logging/json-logger';
+import { lifecycleLogger } from './logging/gateway-logger';
+import { NestLoggerAdapter } from './logging/nest-logger.adapter';
+import { Telemetry } from './telemetry/telemetry';
 
 export interface GatewaySettings {
   readonly config: GatewayConfig;
   readonly environment: GatewayEnvironment;
+  /** Defaults to a pino logger on stdout at the environment's LOG_LEVEL. */
+  readonly telemetry?: Telemetry;
   /** The parsed config file, for start-up warnings; absent when the config was built in code. */
   readonly rawConfig?: unknown;
   readonly envModule?: DynamicModule;
@@ -22,6 +26,7 @@ export interface GatewaySettings {
 
 export interface RunningGateway {
   readonly app: NestFastifyApplication;
+  readonly telemetry: Telemetry;
   readonly port: number;
   readonly url: string;
   close(): Promise<void>;
@@ -45,11 +50,11 @@ export async function loadGatewaySettings(): Promise<GatewaySettings> {
   return { config, environment, rawConfig: raw, envModule };
 }
 
-export async function createGatewayApp(settings: GatewaySettings): Promise<NestFastifyApplication> {
+export async function createGatewayApp(settings: GatewaySettings, telemetry: Telemetry): Promise<NestFastifyApplication> {
   const { config, environment } = settings;
-  const logger = new JsonLogger(environment.logLevel);
   const adapter = new FastifyAdapter({
-    serverFactory: (handler: Parameters<typeof createGatewayServer>[0]) => createGatewayServer(handler, config.server.bodyLimitBytes),
+    serverFactory: (handler: Parameters<typeof createGatewayServer>[0]) =>
+      createGatewayServer(handler, { bodyLimitBytes: config.server.bodyLimitBytes, observer: telemetry.observer }),
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,
     skipMiddie: true,
@@ -67,10 +72,11 @@ export async function createGatewayApp(settings: GatewaySettings): Promise<NestF
     AppModule.forRoot({
       config,
       environment,
+      telemetry,
       envModule: settings.envModule ?? (await ConfigModule.forRoot({ ignoreEnvFile: true })),
     }),
     adapter,
-    { logger, bodyParser: false, abortOnError: false },
+    { logger: new NestLoggerAdapter(telemetry.logger), bodyParser: false, abortOnError: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorateRequest('gatewayRoute', null);
@@ -78,17 +84,18 @@ export async function createGatewayApp(settings: GatewaySettings): Promise<NestF
   fastify.decorateRequest('gatewayCancellation', null);
   const pending = settings.rawConfig === undefined ? [] : unenforcedFields(settings.rawConfig);
   if (pending.length > 0) {
-    logger.warn({ msg: 'config fields accepted but not enforced yet', fields: pending }, 'Config');
+    telemetry.logger.warn({ context: 'Config', msg: 'config fields accepted but not enforced yet', fields: pending });
   }
   return app;
 }
 
 export async function startGateway(settings: GatewaySettings): Promise<RunningGateway> {
-  const app = await createGatewayApp(settings);
+  const telemetry = settings.telemetry ?? Telemetry.create(settings.environment.logLevel);
+  const app = await createGatewayApp(settings, telemetry);
   await app.listen({ port: settings.environment.port, host: settings.environment.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const host = settings.environment.host === '0.0.0.0' ? '127.0.0.1' : settings.environment.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  new Logger(LIFECYCLE_CONTEXT).log({ msg: 'gateway listening', url, port, host: settings.environment.host });
-  return { app, port, url, close: () => app.close() };
+  lifecycleLogger(telemetry.logger).info({ msg: 'gateway listening', url, port, host: settings.environment.host });
+  return { app, telemetry, port, url, close: () => app.close() };
 }

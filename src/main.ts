@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import { loadGatewaySettings, startGateway, type RunningGateway } from './bootstrap';
 import { ConfigError } from './config/config-error';
-import { LIFECYCLE_CONTEXT } from './logging/json-logger';
+import { lifecycleLogger } from './logging/gateway-logger';
 
 async function main(): Promise<void> {
   let gateway: RunningGateway;
@@ -17,10 +16,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const stop = (signal: string): void => {
-    new Logger(LIFECYCLE_CONTEXT).log({ msg: 'shutting down', signal });
+    const lifecycle = lifecycleLogger(gateway.telemetry.logger);
+    lifecycle.info({ msg: 'shutting down', signal });
+    const exit = (code: number): void => {
+      gateway.telemetry.logger.flush(() => process.exit(code));
+    };
     gateway.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exit(0),
+      () => exit(1),
     );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,6 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { GatewayError } from '../errors/gateway-error';
 import { PermitRegistry, type PermitPool } from './permit-registry.service';
 import { SemaphoreRejection, type Permit } from './semaphore';
@@ -15,7 +17,10 @@ const RETRY_AFTER = { 'retry-after': '1' } as const;
  */
 @Injectable()
 export class ConcurrencyGuard implements CanActivate {
-  constructor(private readonly permits: PermitRegistry) {}
+  constructor(
+    private readonly permits: PermitRegistry,
+    private readonly metrics: GatewayMetrics,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -54,25 +59,33 @@ export class ConcurrencyGuard implements CanActivate {
     const onClose = (): void => abort.abort();
     res.once('close', onClose);
     try {
-      if (routePool) held.push(await waitFor(routePool, abort.signal));
-      if (upstreamPool) held.push(await waitFor(upstreamPool, abort.signal));
+      if (routePool) held.push(await this.waitFor(routePool, abort.signal));
+      if (upstreamPool) held.push(await this.waitFor(upstreamPool, abort.signal));
       return true;
     } finally {
       res.off('close', onClose);
     }
   }
+
+  private async waitFor(pool: PermitPool, signal: AbortSignal): Promise<Permit> {
+    const startedAt = performance.now();
+    try {
+      return await pool.semaphore.acquire({ signal, timeoutMs: pool.queueTimeoutMs });
+    } catch (error) {
+      throw rejection(pool, error);
+    } finally {
+      this.metrics.queueWait.observe({ scope: pool.scope, name: pool.name }, (performance.now() - startedAt) / 1000);
+    }
+  }
 }
 
-async function waitFor(pool: PermitPool, signal: AbortSignal): Promise<Permit> {
-  try {
-    return await pool.semaphore.acquire({ signal, timeoutMs: pool.queueTimeoutMs });
-  } catch (error) {
-    if (!(error instanceof SemaphoreRejection)) throw error;
-    if (error.reason === 'aborted') throw new GatewayError('client_closed', 'the client closed the connection while queued');
-    const what = `${pool.scope} "${pool.name}"`;
-    if (error.reason === 'timeout') {
-      throw new GatewayError('queue_timeout', `no permit for ${what} within ${pool.queueTimeoutMs} ms`, RETRY_AFTER);
-    }
-    throw new GatewayError('concurrency_limit', `all ${pool.semaphore.limit} permits of ${what} are in use`, RETRY_AFTER);
+/** A semaphore refusal as the gateway error the client sees. */
+function rejection(pool: PermitPool, error: unknown): unknown {
+  if (!(error instanceof SemaphoreRejection)) return error;
+  if (error.reason === 'aborted') return new GatewayError('client_closed', 'the client closed the connection while queued');
+  const what = `${pool.scope} "${pool.name}"`;
+  if (error.reason === 'timeout') {
+    return new GatewayError('queue_timeout', `no permit for ${what} within ${pool.queueTimeoutMs} ms`, RETRY_AFTER);
   }
+  return new GatewayError('concurrency_limit', `all ${pool.semaphore.limit} permits of ${what} are in use`, RETRY_AFTER);
 }

@@ -46,8 +46,8 @@ export function writeErrorResponse(
 }
 
 /** The same error as a complete HTTP/1.1 response, for sockets that never became a request (CONNECT, parse errors). */
-export function rawErrorResponse(error: GatewayError): string {
-  const payload = JSON.stringify(errorBody(error, null, null));
+export function rawErrorResponse(error: GatewayError, traceId: string): string {
+  const payload = JSON.stringify(errorBody(error, null, traceId));
   return (
     `HTTP/1.1 ${error.status} ${error.reason}\r\n` +
     'Content-Type: application/json; charset=utf-8\r\n' +

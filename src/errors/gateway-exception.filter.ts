@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClsService } from 'nestjs-cls';
+import type { RequestContext } from '../trace/request-context';
 import type { GatewayErrorCode } from './error-catalogue';
 import { writeErrorResponse } from './error-response';
 import { GatewayError } from './gateway-error';
@@ -16,14 +18,18 @@ const CODE_BY_STATUS: Readonly<Record<number, GatewayErrorCode>> = {
 export class GatewayExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('GatewayExceptionFilter');
 
+  constructor(private readonly cls: ClsService<RequestContext>) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const error = this.toGatewayError(exception);
+    const context = this.cls.get();
+    if (context && context.code === null) context.code = error.code;
     if (error.code === 'client_closed') return;
     const route = request.gatewayRoute?.id ?? null;
-    writeErrorResponse(reply.raw, error, route);
+    writeErrorResponse(reply.raw, error, route, context?.traceId ?? null);
   }
 
   private toGatewayError(exception: unknown): GatewayError {

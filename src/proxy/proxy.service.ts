@@ -1,11 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClsService } from 'nestjs-cls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig } from '../config/gateway-config.types';
+import type { GatewayError } from '../errors/gateway-error';
+import type { GatewayLogger } from '../logging/gateway-logger';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { GATEWAY_LOGGER } from '../telemetry/telemetry.tokens';
 import type { RequestCancellation } from '../timeout/request-cancellation';
+import type { RequestContext } from '../trace/request-context';
+import { upstreamTraceHeaders } from '../trace/request-context.factory';
 import type { UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
 import { mapUpstreamError } from '../upstream/upstream-error-mapper';
 import { UpstreamRegistry } from '../upstream/upstream-registry.service';
@@ -25,6 +33,9 @@ export class ProxyService {
 
   constructor(
     private readonly upstreams: UpstreamRegistry,
+    private readonly cls: ClsService<RequestContext>,
+    private readonly metrics: GatewayMetrics,
+    @Inject(GATEWAY_LOGGER) private readonly logger: GatewayLogger,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
     this.bodyLimit = config.server.bodyLimitBytes;
@@ -34,29 +45,37 @@ export class ProxyService {
   async forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const route = request.gatewayRoute!;
     const cancellation = request.gatewayCancellation!;
+    const context = this.cls.get();
     const client = this.upstreams.client(route.settings.upstream);
+    const upstream = client.settings.name;
     const req = request.raw;
     const res = reply.raw;
-    let body = this.requestBody(req);
+    let body = this.requestBody(req, context);
     reply.hijack();
     const retry = new RetryPolicy(req, route, body !== null);
-    const call: Omit<UpstreamRequest, 'body'> = {
-      method: req.method!,
-      path: request.gatewayUpstreamPath,
-      headers: upstreamRequestHeaders(req.headers, {
-        clientIp: clientAddress(req),
-        protocol: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
-        trustProxy: this.trustProxy,
-        preserveHost: client.settings.preserveHost,
-      }),
-      signal: cancellation.signal,
+    const headers = upstreamRequestHeaders(req.headers, {
+      clientIp: clientAddress(req),
+      protocol: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
+      trustProxy: this.trustProxy,
+      preserveHost: client.settings.preserveHost,
+    });
+    if (context.tracestate === undefined) delete headers.tracestate;
+    Object.assign(headers, upstreamTraceHeaders(context));
+    const call: Omit<UpstreamRequest, 'body'> = { method: req.method!, path: request.gatewayUpstreamPath, headers, signal: cancellation.signal };
+    const onHead = (head: UpstreamResponseHead): void => {
+      context.upstreamHeadersAt = performance.now();
+      this.logger.debug({ msg: 'upstream responded', upstream, target: context.target, status: head.statusCode });
     };
+    context.upstreamStartedAt = performance.now();
     let target = client.pickTarget();
     for (let attempt = 0; ; attempt++) {
       let discarded = false;
+      context.target = target.url;
+      this.logger.debug({ msg: 'forwarding', upstream, target: target.url, attempt });
       try {
         await cancellation.bound(
           client.forward(target, { ...call, body }, (head) => {
+            onHead(head);
             if (retry.retriesStatus(attempt, head.statusCode)) {
               discarded = true;
               return discardSink();
@@ -66,16 +85,23 @@ export class ProxyService {
         );
         if (!discarded) return;
       } catch (error) {
-        if (cancellation.signal.aborted) throw cancellation.signal.reason;
-        if (!retry.retriesError(attempt, error, body === null || body.untouched)) throw mapUpstreamError(error, client.settings.name);
-        if (body !== null) body = req.pipe(new RequestBodyStream(this.bodyLimit));
+        const failure = this.failureOf(error, cancellation, upstream);
+        if (failure.upstreamKind !== null) this.metrics.upstreamErrors.inc({ upstream, kind: failure.upstreamKind });
+        if (cancellation.signal.aborted || !retry.retriesError(attempt, error, body === null || body.untouched)) throw failure;
+        this.logger.debug({ msg: 'retrying', upstream, target: target.url, code: failure.code, kind: failure.upstreamKind });
+        if (body !== null) body = req.pipe(new RequestBodyStream(this.bodyLimit, context));
       }
       target = client.pickTarget(target);
     }
   }
 
+  private failureOf(error: unknown, cancellation: RequestCancellation, upstream: string): GatewayError {
+    if (cancellation.signal.aborted) return cancellation.signal.reason as GatewayError;
+    return mapUpstreamError(error, upstream);
+  }
+
   /** The body to stream upstream, or null when the request has none. */
-  private requestBody(req: IncomingMessage): RequestBodyStream | null {
+  private requestBody(req: IncomingMessage, context: RequestContext): RequestBodyStream | null {
     const length = req.headers['content-length'];
     if (length !== undefined) {
       if (Number(length) > this.bodyLimit) throw bodyTooLarge(this.bodyLimit);
@@ -83,7 +109,7 @@ export class ProxyService {
     } else if (req.headers['transfer-encoding'] === undefined) {
       return null;
     }
-    return req.pipe(new RequestBodyStream(this.bodyLimit));
+    return req.pipe(new RequestBodyStream(this.bodyLimit, context));
   }
 }
 

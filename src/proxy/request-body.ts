@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { GatewayError } from '../errors/gateway-error';
+import type { RequestContext } from '../trace/request-context';
 
 export function bodyTooLarge(limit: number): GatewayError {
   return new GatewayError('body_too_large', `request body is larger than ${limit} bytes`, { connection: 'close' });
@@ -15,7 +16,10 @@ export function bodyTooLarge(limit: number): GatewayError {
 export class RequestBodyStream extends Transform {
   private seen = 0;
 
-  constructor(private readonly limit: number) {
+  constructor(
+    private readonly limit: number,
+    private readonly context: RequestContext | undefined,
+  ) {
     super();
   }
 
@@ -26,6 +30,7 @@ export class RequestBodyStream extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.seen += chunk.length;
+    if (this.context) this.context.bytesIn += chunk.length;
     if (this.seen > this.limit) callback(bodyTooLarge(this.limit));
     else callback(null, chunk);
   }

@@ -1,5 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import { ClsService } from 'nestjs-cls';
+import type { RequestContext } from '../trace/request-context';
 import { GatewayError } from '../errors/gateway-error';
 import { normalisePath } from './path-normaliser';
 import { RouteTableService } from './route-table.service';
@@ -10,7 +12,10 @@ import { RouteTableService } from './route-table.service';
  */
 @Injectable()
 export class RouteMatchGuard implements CanActivate {
-  constructor(private readonly routes: RouteTableService) {}
+  constructor(
+    private readonly routes: RouteTableService,
+    private readonly cls: ClsService<RequestContext>,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     // Management endpoints are Nest controllers of their own; only the catch-all is routed.
@@ -33,6 +38,11 @@ export class RouteMatchGuard implements CanActivate {
       });
     }
     request.gatewayRoute = match.route;
+    const requestContext = this.cls.get();
+    if (requestContext) {
+      requestContext.route = match.route.id;
+      requestContext.upstream = match.route.settings.upstream;
+    }
     request.gatewayUpstreamPath = queryAt === -1 ? match.upstreamPath : match.upstreamPath + url.slice(queryAt);
     return true;
   }

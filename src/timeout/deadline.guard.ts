@@ -1,5 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ClsService } from 'nestjs-cls';
+import type { RequestContext } from '../trace/request-context';
 import { DeadlineQueue } from './deadline-queue';
 import { RequestCancellation } from './request-cancellation';
 
@@ -16,13 +18,15 @@ import { RequestCancellation } from './request-cancellation';
 export class DeadlineGuard implements CanActivate {
   private readonly deadlines = new DeadlineQueue();
 
+  constructor(private readonly cls: ClsService<RequestContext>) {}
+
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const route = request.gatewayRoute;
     if (route !== null) {
       const res = http.getResponse<FastifyReply>().raw;
-      request.gatewayCancellation = new RequestCancellation(res, this.deadlines, route.settings.timeoutMs);
+      request.gatewayCancellation = new RequestCancellation(res, this.deadlines, route.settings.timeoutMs, this.cls.get());
     }
     return true;
   }

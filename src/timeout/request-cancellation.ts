@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors/gateway-error';
+import type { RequestContext } from '../trace/request-context';
 import type { Deadline, DeadlineQueue } from './deadline-queue';
 
 export const clientClosed = (): GatewayError => new GatewayError('client_closed', 'the client closed the connection');
@@ -21,6 +22,7 @@ export class RequestCancellation {
     private readonly res: ServerResponse,
     deadlines: DeadlineQueue,
     readonly timeoutMs: number,
+    private readonly context: RequestContext | undefined,
   ) {
     this.deadline = deadlines.schedule(timeoutMs, this.onDeadline);
     res.once('close', this.onClose);
@@ -54,7 +56,11 @@ export class RequestCancellation {
 
   private readonly onDeadline = (): void => {
     this.deadline = null;
-    if (this.res.headersSent) this.timedOutAfterHeaders = true;
+    if (this.res.headersSent) {
+      // The response has started: all that is left is to cut it, and say so in the access log.
+      this.timedOutAfterHeaders = true;
+      if (this.context) this.context.code = 'upstream_timeout';
+    }
     this.abort(new GatewayError('upstream_timeout', `no response headers from the upstream within ${this.timeoutMs} ms`, {}, 'timeout'));
   };
 

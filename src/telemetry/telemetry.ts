@@ -1,0 +1,22 @@
+import type { LogLevel } from '../config/environment';
+import { createGatewayLogger, type GatewayLogger } from '../logging/gateway-logger';
+import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { RequestObserver } from './request-observer';
+
+/**
+ * The logger, the metrics and the request observer of one gateway. They are created before
+ * the Nest application because the HTTP server (made first, for Fastify) already records
+ * requests, and handed to Nest as provider values.
+ */
+export class Telemetry {
+  readonly metrics = new GatewayMetrics();
+  readonly observer: RequestObserver;
+
+  constructor(readonly logger: GatewayLogger) {
+    this.observer = new RequestObserver(logger, this.metrics);
+  }
+
+  static create(level: LogLevel): Telemetry {
+    return new Telemetry(createGatewayLogger(level));
+  }
+}

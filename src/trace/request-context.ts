@@ -1,0 +1,26 @@
+import type { ClsStore } from 'nestjs-cls';
+import type { GatewayErrorCode } from '../errors/error-catalogue';
+
+/**
+ * The CLS store of one request (CONTRACT §6): its trace ids, set before anything else runs, and
+ * what the access log reports, filled in as the request moves through the pipeline. Reading
+ * it from CLS (rather than a global) is what keeps ids right across async hops.
+ */
+export interface RequestContext extends ClsStore {
+  readonly traceId: string;
+  /** The gateway's own span: the parent-id of the traceparent sent upstream. */
+  readonly spanId: string;
+  readonly traceFlags: string;
+  /** Passed upstream only with a valid incoming traceparent (W3C: never parse one without the other). */
+  readonly tracestate: string | string[] | undefined;
+  readonly requestId: string;
+  readonly startedAt: number;
+  route: string | null;
+  upstream: string | null;
+  target: string | null;
+  /** The gateway error answered (or the reason the request ended early). */
+  code: GatewayErrorCode | null;
+  upstreamStartedAt: number;
+  upstreamHeadersAt: number;
+  bytesIn: number;
+}
