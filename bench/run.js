@@ -285,7 +285,7 @@ async function startGateway(variant) {
     GATEWAY_CONFIG: configPath,
     GATEWAY_PORT: '0',
     GATEWAY_HOST: '127.0.0.1',
-    LOG_LEVEL: settingsRef.gatewayLogLevel,
+    LOG_LEVEL: variant.logLevel ?? settingsRef.gatewayLogLevel,
   });
   // cwd is the temp dir, so no .env file of the checkout changes what is measured.
   const info = launch(`gateway[${variant.name}]`, PROXY_CORE, ['-r', GUARD, path.join(ROOT, 'dist', 'main.js')], {
@@ -576,6 +576,10 @@ async function main() {
         gatewayToPeerCpuPerReq: ratio(m('gateway').cpuUsPerReq, m('peer').cpuUsPerReq),
         gatewayToPeerP99: ratio(m('gateway').p99, m('peer').p99),
       };
+      if (out.variants['gateway-accesslog']) {
+        out.ratios.accessLogToGatewayReqPerSec = ratio(m('gateway-accesslog').reqPerSec, m('gateway').reqPerSec);
+        out.ratios.accessLogToGatewayCpuPerReq = ratio(m('gateway-accesslog').cpuUsPerReq, m('gateway').cpuUsPerReq);
+      }
       if (out.variants['gateway-policies']) {
         out.ratios.policiesToGatewayReqPerSec = ratio(m('gateway-policies').reqPerSec, m('gateway').reqPerSec);
         out.ratios.policiesToGatewayCpuPerReq = ratio(m('gateway-policies').cpuUsPerReq, m('gateway').cpuUsPerReq);

@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ClsModule } from 'nestjs-cls';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ConcurrencyGuard } from './concurrency/concurrency.guard';
 import { ConcurrencyModule } from './concurrency/concurrency.module';
@@ -33,9 +32,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         envModule,
-        // The request's trace context is entered by the HTTP server itself (gateway-server.ts),
-        // before Fastify and Nest, so no CLS middleware, guard or interceptor is mounted.
-        ClsModule.forRoot({ global: true }),
         TelemetryModule.forRoot(telemetry),
         GatewayConfigModule.forRoot(config, environment),
         RoutingModule,

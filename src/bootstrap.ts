@@ -90,7 +90,7 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
 }
 
 export async function startGateway(settings: GatewaySettings): Promise<RunningGateway> {
-  const telemetry = settings.telemetry ?? Telemetry.create(settings.environment.logLevel);
+  const telemetry = settings.telemetry ?? new Telemetry(settings.environment.logLevel);
   const app = await createGatewayApp(settings, telemetry);
   await app.listen({ port: settings.environment.port, host: settings.environment.host });
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -45,8 +45,13 @@ export function createGatewayServer(handler: RequestHandler, options: GatewaySer
   // Host rules are checked here rather than by Node, so the answer is the contract's JSON.
   const server = createServer({ requireHostHeader: false }, (req, res) => serve(req, res, false));
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, true));
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
-    socket.end(rawErrorResponse(new GatewayError('bad_request', `CONNECT refused: ${NOT_A_FORWARD_PROXY}`), newTraceId()));
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const context = createRequestContext(req);
+    const error = new GatewayError('bad_request', `CONNECT refused: ${NOT_A_FORWARD_PROXY}`);
+    context.code = error.code;
+    const response = rawErrorResponse(error, context.traceId, context.requestId);
+    socket.end(response);
+    options.observer.recordWithoutResponse(req, context, error.status, Buffer.byteLength(response));
   });
   // Long uploads and downloads stream for as long as they need; slow headers are still cut off.
   server.requestTimeout = 0;
@@ -83,5 +88,6 @@ export function handleClientError(error: NodeJS.ErrnoException, socket: Duplex):
     socket.destroy();
     return;
   }
-  socket.end(rawErrorResponse(new GatewayError('bad_request', 'malformed HTTP request'), newTraceId()));
+  const traceId = newTraceId();
+  socket.end(rawErrorResponse(new GatewayError('bad_request', 'malformed HTTP request'), traceId, traceId));
 }

@@ -69,6 +69,10 @@ function proxySection(results, markdown) {
     `gateway/peer CPU µs/req ${ratio(r.gatewayToPeerCpuPerReq)}`,
     `gateway/peer p99 ${ratio(r.gatewayToPeerP99)}`,
   ];
+  if (r.accessLogToGatewayReqPerSec !== undefined) {
+    lines.push(`access-log/bare req/s ${ratio(r.accessLogToGatewayReqPerSec)}`);
+    lines.push(`access-log/bare CPU µs/req ${ratio(r.accessLogToGatewayCpuPerReq)}`);
+  }
   if (r.policiesToGatewayReqPerSec !== undefined) {
     lines.push(`policies/bare req/s ${ratio(r.policiesToGatewayReqPerSec)}`);
     lines.push(`policies/bare CPU µs/req ${ratio(r.policiesToGatewayCpuPerReq)}`);

@@ -5,6 +5,7 @@
  *           or 'peer' (bench/peer-fastify-proxy.js)
  *   cases   which workloads it takes part in: 'proxy' (1 KiB JSON), 'stream' (10 MiB)
  *   flag    when set, the variant only runs with this command-line flag
+ *   logLevel  the gateway's LOG_LEVEL for this variant (default BENCH_GATEWAY_LOG_LEVEL, warn)
  * Adding a design variant (another policy mix, another table size) is one more entry.
  */
 
@@ -62,6 +63,14 @@ function benchVariants(upstreamUrl) {
       cases: ['proxy', 'stream'],
     },
     { name: 'peer', label: 'fastify 5 + @fastify/http-proxy 11', kind: 'peer', cases: ['proxy', 'stream'] },
+    {
+      name: 'gateway-accesslog',
+      label: 'gateway, bare routes + access log (LOG_LEVEL=info)',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10 }),
+      logLevel: 'info',
+      cases: ['proxy'],
+    },
     {
       name: 'gateway-10k',
       label: 'gateway, bare routes (10,000-route table)',

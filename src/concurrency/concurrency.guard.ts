@@ -67,14 +67,19 @@ export class ConcurrencyGuard implements CanActivate {
     }
   }
 
+  /** A permit now, or after waiting in the queue; only real waits are recorded in the queue-wait histogram. */
   private async waitFor(pool: PermitPool, signal: AbortSignal): Promise<Permit> {
+    const now = pool.semaphore.tryAcquire();
+    if (now) return now;
     const startedAt = performance.now();
+    const observe = (): void => this.metrics.queueWait.observe({ scope: pool.scope, name: pool.name }, (performance.now() - startedAt) / 1000);
     try {
-      return await pool.semaphore.acquire({ signal, timeoutMs: pool.queueTimeoutMs });
+      const permit = await pool.semaphore.acquire({ signal, timeoutMs: pool.queueTimeoutMs });
+      observe();
+      return permit;
     } catch (error) {
+      if (!(error instanceof SemaphoreRejection && error.reason === 'queue_full')) observe();
       throw rejection(pool, error);
-    } finally {
-      this.metrics.queueWait.observe({ scope: pool.scope, name: pool.name }, (performance.now() - startedAt) / 1000);
     }
   }
 }

@@ -46,10 +46,11 @@ export function writeErrorResponse(
 }
 
 /** The same error as a complete HTTP/1.1 response, for sockets that never became a request (CONNECT, parse errors). */
-export function rawErrorResponse(error: GatewayError, traceId: string): string {
+export function rawErrorResponse(error: GatewayError, traceId: string, requestId: string): string {
   const payload = JSON.stringify(errorBody(error, null, traceId));
   return (
     `HTTP/1.1 ${error.status} ${error.reason}\r\n` +
+    `X-Request-Id: ${requestId}\r\n` +
     'Content-Type: application/json; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(payload)}\r\n` +
     'Connection: close\r\n\r\n' +

@@ -22,7 +22,7 @@ const REDACTED = [
  * while a request is handled carries its traceId and requestId, read from CLS at write time, so
  * lines from any async continuation are attributed to the right request.
  */
-export function createGatewayLogger(level: LogLevel, destination?: DestinationStream): GatewayLogger {
+export function createGatewayLogger(level: LogLevel, destination: DestinationStream): GatewayLogger {
   return pino(
     {
       level,
@@ -33,7 +33,7 @@ export function createGatewayLogger(level: LogLevel, destination?: DestinationSt
       redact: { paths: REDACTED, censor: '[redacted]' },
       mixin: traceFields,
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination,
   );
 }
 

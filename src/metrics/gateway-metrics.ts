@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FastCounter, FastHistogram } from './fast-metrics';
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -26,14 +27,14 @@ export class GatewayMetrics {
   private permitSource: () => readonly PermitGaugeSource[] = () => [];
   private targetSource: () => readonly TargetHealthSource[] = () => [];
 
-  readonly requests = new Counter({
+  readonly requests = new FastCounter({
     name: 'gateway_requests_total',
     help: 'Requests answered, by route, method, status class and gateway error code ("" when the upstream answered)',
     labelNames: ['route', 'method', 'status_class', 'code'] as const,
     registers: [this.registry],
   });
 
-  readonly requestDuration = new Histogram({
+  readonly requestDuration = new FastHistogram({
     name: 'gateway_request_duration_seconds',
     help: 'Time from request arrival to the end of the response, by route',
     labelNames: ['route'] as const,
@@ -41,7 +42,7 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly upstreamDuration = new Histogram({
+  readonly upstreamDuration = new FastHistogram({
     name: 'gateway_upstream_duration_seconds',
     help: 'Time from the upstream call to its response headers, by upstream',
     labelNames: ['upstream'] as const,
@@ -103,14 +104,14 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly requestBytes = new Counter({
+  readonly requestBytes = new FastCounter({
     name: 'gateway_request_bytes_total',
     help: 'Request body bytes received, by route',
     labelNames: ['route'] as const,
     registers: [this.registry],
   });
 
-  readonly responseBytes = new Counter({
+  readonly responseBytes = new FastCounter({
     name: 'gateway_response_bytes_total',
     help: 'Bytes written to clients (status line, headers and body), by route',
     labelNames: ['route'] as const,

@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { performance } from 'node:perf_hooks';
+import type { GatewayErrorCode } from '../errors/error-catalogue';
 import type { GatewayLogger } from '../logging/gateway-logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { RequestContext } from '../trace/request-context';
+import { formatAccessLogLine } from './access-log-line';
 
 const METHOD_LABELS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY']);
+const STATUS_CLASS: readonly string[] = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const REJECTION_CODES = new Set(['rate_limited', 'concurrency_limit', 'queue_timeout']);
 
 /**
@@ -16,6 +20,8 @@ const REJECTION_CODES = new Set(['rate_limited', 'concurrency_limit', 'queue_tim
 export class RequestObserver {
   constructor(
     private readonly logger: GatewayLogger,
+    /** The logger's own destination: access lines go out in the same stream, in order. */
+    private readonly accessLog: DestinationStream,
     private readonly metrics: GatewayMetrics,
   ) {}
 
@@ -25,8 +31,12 @@ export class RequestObserver {
     res.once('close', () => this.finish(req, res, context, socket.bytesWritten - writtenBefore));
   }
 
+  /** A request answered straight on its socket, with no ServerResponse (CONNECT). */
+  recordWithoutResponse(req: IncomingMessage, context: RequestContext, status: number, bytesOut: number): void {
+    this.record(req, context, status, context.code, false, bytesOut);
+  }
+
   private finish(req: IncomingMessage, res: ServerResponse, context: RequestContext, bytesOut: number): void {
-    const durationMs = performance.now() - context.startedAt;
     let status = res.statusCode;
     let code = context.code;
     const truncated = !res.writableFinished && code !== null && code !== 'client_closed';
@@ -34,35 +44,52 @@ export class RequestObserver {
       status = 499;
       code = 'client_closed';
     }
+    this.record(req, context, status, code, truncated, bytesOut);
+  }
+
+  private record(
+    req: IncomingMessage,
+    context: RequestContext,
+    status: number,
+    code: GatewayErrorCode | null,
+    truncated: boolean,
+    bytesOut: number,
+  ): void {
+    const durationMs = performance.now() - context.startedAt;
     const route = context.route ?? '';
     const upstreamMs = context.upstreamHeadersAt > 0 ? context.upstreamHeadersAt - context.upstreamStartedAt : null;
-    const line: Record<string, unknown> = {
-      msg: 'request',
-      method: req.method,
-      path: pathOf(req.url),
-      route: context.route,
-      upstream: context.upstream,
-      target: context.target,
-      status,
-      durationMs: round(durationMs),
-      upstreamMs: upstreamMs === null ? null : round(upstreamMs),
-      bytesIn: context.bytesIn,
-      bytesOut,
-      traceId: context.traceId,
-      requestId: context.requestId,
-    };
-    if (code !== null) line.code = code;
-    if (truncated) line.truncated = true;
-    this.logger.info(line);
+    if (this.logger.isLevelEnabled('info')) {
+      this.accessLog.write(
+        formatAccessLogLine(
+          {
+            method: req.method ?? '',
+            path: pathOf(req.url),
+            route: context.route,
+            upstream: context.upstream,
+            target: context.target,
+            status,
+            code,
+            truncated,
+            durationMs,
+            upstreamMs,
+            bytesIn: context.bytesIn,
+            bytesOut,
+            traceId: context.traceId,
+            requestId: context.requestId,
+          },
+          new Date(),
+        ),
+      );
+    }
 
     const m = this.metrics;
     const method = req.method && METHOD_LABELS.has(req.method) ? req.method : 'OTHER';
-    m.requests.inc({ route, method, status_class: `${Math.floor(status / 100)}xx`, code: code ?? '' });
-    m.requestDuration.observe({ route }, durationMs / 1000);
-    if (upstreamMs !== null && context.upstream !== null) m.upstreamDuration.observe({ upstream: context.upstream }, upstreamMs / 1000);
+    m.requests.child(route, method, STATUS_CLASS[Math.floor(status / 100)] ?? 'other', code ?? '').value++;
+    m.requestDuration.child(route).observe(durationMs / 1000);
+    if (upstreamMs !== null && context.upstream !== null) m.upstreamDuration.child(context.upstream).observe(upstreamMs / 1000);
     if (code !== null && REJECTION_CODES.has(code)) m.rejections.inc({ route, code });
-    if (context.bytesIn > 0) m.requestBytes.inc({ route }, context.bytesIn);
-    m.responseBytes.inc({ route }, bytesOut);
+    if (context.bytesIn > 0) m.requestBytes.child(route).value += context.bytesIn;
+    m.responseBytes.child(route).value += bytesOut;
   }
 }
 
@@ -73,6 +100,3 @@ function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}

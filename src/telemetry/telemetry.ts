@@ -1,4 +1,5 @@
 import type { LogLevel } from '../config/environment';
+import pino, { type DestinationStream } from 'pino';
 import { createGatewayLogger, type GatewayLogger } from '../logging/gateway-logger';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RequestObserver } from './request-observer';
@@ -12,11 +13,10 @@ export class Telemetry {
   readonly metrics = new GatewayMetrics();
   readonly observer: RequestObserver;
 
-  constructor(readonly logger: GatewayLogger) {
-    this.observer = new RequestObserver(logger, this.metrics);
-  }
+  readonly logger: GatewayLogger;
 
-  static create(level: LogLevel): Telemetry {
-    return new Telemetry(createGatewayLogger(level));
+  constructor(level: LogLevel, destination: DestinationStream = pino.destination({ dest: 1, sync: false })) {
+    this.logger = createGatewayLogger(level, destination);
+    this.observer = new RequestObserver(this.logger, destination, this.metrics);
   }
 }

@@ -3,7 +3,6 @@ import type { DestinationStream } from 'pino';
 import { startGateway, type RunningGateway } from '../../src/bootstrap';
 import { validateGatewayConfig } from '../../src/config/config-validator';
 import type { GatewayEnvironment } from '../../src/config/environment';
-import { createGatewayLogger } from '../../src/logging/gateway-logger';
 import { Telemetry } from '../../src/telemetry/telemetry';
 
 export const TEST_ENVIRONMENT: GatewayEnvironment = Object.freeze({
@@ -41,6 +40,6 @@ export async function startTestGateway(
   return startGateway({
     config: validateGatewayConfig(rawConfig),
     environment: env,
-    telemetry: new Telemetry(createGatewayLogger(env.logLevel, logDestination)),
+    telemetry: new Telemetry(env.logLevel, logDestination),
   });
 }
