@@ -62,16 +62,17 @@ export class ProxyService {
     if (context.tracestate === undefined) delete headers.tracestate;
     Object.assign(headers, upstreamTraceHeaders(context));
     const call: Omit<UpstreamRequest, 'body'> = { method: req.method!, path: request.gatewayUpstreamPath, headers, signal: cancellation.signal };
+    const debug = this.logger.isLevelEnabled('debug');
     const onHead = (head: UpstreamResponseHead): void => {
       context.upstreamHeadersAt = performance.now();
-      this.logger.debug({ msg: 'upstream responded', upstream, target: context.target, status: head.statusCode });
+      if (debug) this.logger.debug({ msg: 'upstream responded', upstream, target: context.target, status: head.statusCode });
     };
     context.upstreamStartedAt = performance.now();
     let target = client.pickTarget();
     for (let attempt = 0; ; attempt++) {
       let discarded = false;
       context.target = target.url;
-      this.logger.debug({ msg: 'forwarding', upstream, target: target.url, attempt });
+      if (debug) this.logger.debug({ msg: 'forwarding', upstream, target: target.url, attempt });
       try {
         await cancellation.bound(
           client.forward(target, { ...call, body }, (head) => {
@@ -88,7 +89,7 @@ export class ProxyService {
         const failure = this.failureOf(error, cancellation, upstream);
         if (failure.upstreamKind !== null) this.metrics.upstreamErrors.inc({ upstream, kind: failure.upstreamKind });
         if (cancellation.signal.aborted || !retry.retriesError(attempt, error, body === null || body.untouched)) throw failure;
-        this.logger.debug({ msg: 'retrying', upstream, target: target.url, code: failure.code, kind: failure.upstreamKind });
+        if (debug) this.logger.debug({ msg: 'retrying', upstream, target: target.url, code: failure.code, kind: failure.upstreamKind });
         if (body !== null) body = req.pipe(new RequestBodyStream(this.bodyLimit, context));
       }
       target = client.pickTarget(target);
