@@ -38,7 +38,9 @@ const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [options])
 
   More env: BENCH_CONNECTIONS (50), BENCH_STREAM_CONNECTIONS (8), BENCH_STREAM_WARMUP (2),
   BENCH_STREAM_DURATION (5), BENCH_MICRO_ITERATIONS (1000000), BENCH_MICRO_ROUNDS (7),
-  BENCH_GATEWAY_LOG_LEVEL (warn), BENCH_POLICIES=1, BENCH_CASES=..., BENCH_QUICK=1.
+  BENCH_GATEWAY_LOG_LEVEL (warn), BENCH_POLICIES=1, BENCH_CASES=..., BENCH_QUICK=1,
+  BENCH_NODE=<path of a node binary> to run every process of the benchmark on another Node
+  (e.g. BENCH_NODE=$(npx -y -p node@24 -- which node) for the Docker/CI runtime).
 `;
 
 // ---------------------------------------------------------------------------------------------
@@ -130,10 +132,16 @@ let pin = false;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts `node <args>` (through `taskset -c <core>` when pinning) with piped output. */
+/*
+ * The Node binary every child (upstream, proxies, load generator) runs on: this one, or
+ * BENCH_NODE (e.g. the node@24 npm package's binary, the runtime of the Docker image and CI).
+ */
+const NODE_BINARY = process.env.BENCH_NODE || process.execPath;
+
 function launch(name, core, nodeArgs, { env = process.env, cwd = ROOT, server = false } = {}) {
   if (shuttingDown) throw new Error('shutting down');
-  const command = pin ? 'taskset' : process.execPath;
-  const args = pin ? ['-c', String(core), process.execPath, ...nodeArgs] : nodeArgs;
+  const command = pin ? 'taskset' : NODE_BINARY;
+  const args = pin ? ['-c', String(core), NODE_BINARY, ...nodeArgs] : nodeArgs;
   const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const info = { name, child, server, stdout: '', lines: [], stderrTail: '', exited: false, code: null, signal: null, stopping: false };
   children.set(child, info);
@@ -481,7 +489,7 @@ async function main() {
     date: new Date().toISOString(),
     machine: machineLabel(),
     cpuModel: os.cpus()[0] ? os.cpus()[0].model : null,
-    node: process.version,
+    node: NODE_BINARY === process.execPath ? process.version : require('node:child_process').execFileSync(NODE_BINARY, ['--version']).toString().trim(),
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     commit: gitCommit(),
     pinning: pin,
