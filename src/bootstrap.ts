@@ -97,5 +97,6 @@ export async function startGateway(settings: GatewaySettings): Promise<RunningGa
   const host = settings.environment.host === '0.0.0.0' ? '127.0.0.1' : settings.environment.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   lifecycleLogger(telemetry.logger).info({ msg: 'gateway listening', url, port, host: settings.environment.host });
+  await telemetry.flush();
   return { app, telemetry, port, url, close: () => app.close() };
 }

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     const lifecycle = lifecycleLogger(gateway.telemetry.logger);
     lifecycle.info({ msg: 'shutting down', signal });
     const exit = (code: number): void => {
-      gateway.telemetry.logger.flush(() => process.exit(code));
+      void gateway.telemetry.flush().then(() => process.exit(code));
     };
     gateway.close().then(
       () => exit(0),

@@ -1,8 +1,9 @@
 import type { LogLevel } from '../config/environment';
-import pino, { type DestinationStream } from 'pino';
+import type { DestinationStream } from 'pino';
 import { createGatewayLogger, type GatewayLogger } from '../logging/gateway-logger';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { RequestObserver } from './request-observer';
+import { StdoutDestination } from './stdout-destination';
 
 /**
  * The logger, the metrics and the request observer of one gateway. They are created before
@@ -14,9 +15,19 @@ export class Telemetry {
   readonly observer: RequestObserver;
 
   readonly logger: GatewayLogger;
+  private readonly destination: DestinationStream | StdoutDestination;
 
-  constructor(level: LogLevel, destination: DestinationStream = pino.destination({ dest: 1, sync: false })) {
-    this.logger = createGatewayLogger(level, destination);
-    this.observer = new RequestObserver(this.logger, destination, this.metrics);
+  /** `destination` defaults to stdout; tests pass their own to read the lines. */
+  constructor(level: LogLevel, destination?: DestinationStream) {
+    this.destination = destination ?? new StdoutDestination();
+    this.logger = createGatewayLogger(level, this.destination);
+    this.observer = new RequestObserver(this.logger, this.destination, this.metrics);
+  }
+
+  /** Writes out buffered log lines now (start-up lines scripts wait for; before exit). */
+  flush(): Promise<void> {
+    const destination = this.destination;
+    if (!(destination instanceof StdoutDestination)) return Promise.resolve();
+    return new Promise((resolve) => destination.flush(() => resolve()));
   }
 }
