@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { request as undiciRequest } from 'undici';
-import type { RunningGateway } from '../../src/bootstrap';
 import { PermitRegistry, type PermitScope } from '../../src/concurrency/permit-registry.service';
-import { startTestGateway } from '../support/gateway-fixture';
 import { call } from '../support/http';
+import { testResources } from '../support/test-resources';
 import { closedPort, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
+import { waitFor } from '../support/wait-for';
 
 /*
  * CONTRACT §3 `concurrency` (route and upstream bulkheads), §4 (a client that disconnects gives
@@ -14,19 +14,8 @@ import { closedPort, startUpstream, type UpstreamFixture } from '../support/upst
  */
 
 /** Every server and gateway a test starts; closed in afterAll (upstreams first, so held requests end). */
-const upstreamsToClose: Array<() => Promise<void>> = [];
-const gatewaysToClose: RunningGateway[] = [];
-
-afterAll(async () => {
-  for (const close of upstreamsToClose.splice(0)) await close();
-  for (const gateway of gatewaysToClose.splice(0)) await gateway.close();
-});
-
-async function gatewayWith(config: unknown): Promise<RunningGateway> {
-  const gateway = await startTestGateway(config);
-  gatewaysToClose.push(gateway);
-  return gateway;
-}
+const resources = testResources();
+const { gatewayWith } = resources;
 
 /** Fired on every upstream arrival or close and every answered call, so tests await states, not time. */
 const changes = new EventEmitter();
@@ -105,37 +94,17 @@ async function controlledUpstream(): Promise<ControlledUpstream> {
     release: () => {
       for (const answer of [...held]) answer();
     },
-    until: (predicate, what, timeoutMs = 5_000) => until(events, predicate, what, timeoutMs),
+    until: (predicate, what, timeoutMs = 5_000) => waitFor(events, predicate, what, timeoutMs),
     resetStats: () => {
       arrivals = 0;
       maxActive = active;
     },
   };
-  upstreamsToClose.push(async () => {
+  resources.addCloser(async () => {
     upstream.release();
     await fixture.close();
   });
   return upstream;
-}
-
-function until(events: EventEmitter, predicate: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (predicate()) return resolve();
-    const check = (): void => {
-      if (!predicate()) return;
-      cleanup();
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-    }, timeoutMs);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      events.off('change', check);
-    };
-    events.on('change', check);
-  });
 }
 
 interface Outcome {
@@ -250,7 +219,7 @@ describe('bulkheads: route and upstream concurrency limits', () => {
     const calls: Array<{ done: boolean; promise: Promise<Outcome> }> = [];
     for (let i = 0; i < 20; i++) tracked(calls, `${gateway.url}/limited?hold=3000`);
     // The rejections come back while the 5 admitted requests are still held by the upstream.
-    await until(changes, () => settledCount(calls) >= 15 && upstream.arrivals >= 5, '15 rejections and 5 arrivals', 3_000).catch(
+    await waitFor(changes, () => settledCount(calls) >= 15 && upstream.arrivals >= 5, '15 rejections and 5 arrivals', 3_000).catch(
       () => undefined,
     );
     const whileHeld = registry.figures('route', 'limited');

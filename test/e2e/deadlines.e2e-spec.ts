@@ -3,30 +3,19 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { request as undiciRequest } from 'undici';
-import type { RunningGateway } from '../../src/bootstrap';
 import { PermitRegistry } from '../../src/concurrency/permit-registry.service';
-import { startTestGateway } from '../support/gateway-fixture';
-import { call } from '../support/http';
-import { startUpstream } from '../support/upstream-fixture';
+import { expectGatewayError } from '../support/gateway-error-assertions';
+import { call, type ParsedResponse } from '../support/http';
+import { testResources } from '../support/test-resources';
+import { waitFor } from '../support/wait-for';
 
 /*
  * CONTRACT §3 `timeoutMs` / `defaults.timeoutMs` / `connectTimeoutMs`, §4 (a client that
  * disconnects cancels its upstream request at once), §5 (504 upstream_timeout, 502).
  */
 
-const toClose: Array<() => Promise<void>> = [];
-const gatewaysToClose: RunningGateway[] = [];
-
-afterAll(async () => {
-  for (const close of toClose.splice(0)) await close();
-  for (const gateway of gatewaysToClose.splice(0)) await gateway.close();
-});
-
-async function gatewayWith(config: unknown): Promise<RunningGateway> {
-  const gateway = await startTestGateway(config);
-  gatewaysToClose.push(gateway);
-  return gateway;
-}
+const resources = testResources();
+const { gatewayWith } = resources;
 
 interface SeenRequest {
   url: string;
@@ -53,7 +42,7 @@ async function slowUpstream(): Promise<SlowUpstream> {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const seen: SeenRequest[] = [];
-  const fixture = await startUpstream((req, res) => {
+  const fixture = await resources.upstream((req, res) => {
     const record: SeenRequest = { url: req.url ?? '', arrivedAt: performance.now(), closedAt: null, answered: false };
     seen.push(record);
     const timers: NodeJS.Timeout[] = [];
@@ -82,36 +71,14 @@ async function slowUpstream(): Promise<SlowUpstream> {
     }
     events.emit('change');
   });
-  toClose.push(() => fixture.close());
   return {
     url: fixture.url,
     seen,
-    until: (predicate, what, timeoutMs = 5_000) =>
-      new Promise<void>((resolve, reject) => {
-        if (predicate()) return resolve();
-        const check = (): void => {
-          if (!predicate()) return;
-          cleanup();
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-        }, timeoutMs);
-        const cleanup = (): void => {
-          clearTimeout(timer);
-          events.off('change', check);
-        };
-        events.on('change', check);
-      }),
+    until: (predicate, what, timeoutMs = 5_000) => waitFor(events, predicate, what, timeoutMs),
   };
 }
 
-interface Timed {
-  status: number;
-  contentType: string;
-  text: string;
-  body: { statusCode?: number; error?: string; code?: string; route?: string } | null;
+interface Timed extends ParsedResponse {
   ms: number;
   startedAt: number;
 }
@@ -120,15 +87,7 @@ async function timedCall(url: string): Promise<Timed> {
   const startedAt = performance.now();
   const res = await call(url);
   const ms = performance.now() - startedAt;
-  const contentType = String(res.headers['content-type'] ?? '');
-  return { status: res.status, contentType, text: res.text, body: contentType.startsWith('application/json') ? res.json() : null, ms, startedAt };
-}
-
-function expectGatewayError(res: Timed, status: number, code: string, route: string): void {
-  expect(res.status).toBe(status);
-  expect(res.contentType).toMatch(/^application\/json/);
-  expect(res.body).toMatchObject({ statusCode: status, code, route });
-  expect(typeof res.body?.error).toBe('string');
+  return { status: res.status, headers: res.headers, text: res.text, ms, startedAt };
 }
 
 /**
@@ -163,7 +122,7 @@ async function hangingPort(): Promise<HangingPort> {
     Atomics.notify(new Int32Array(flag), 0);
     await exited;
   };
-  toClose.push(close);
+  resources.addCloser(close);
   const port = await new Promise<number>((resolve, reject) => {
     worker.once('message', (value: number) => resolve(value));
     worker.once('error', reject);

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RunningGateway } from '../../src/bootstrap';
-import { LogCollector, startTestGateway } from '../support/gateway-fixture';
-import { call, rawExchange } from '../support/http';
+import type { ErrorBody } from '../../src/errors/error-response';
+import { NotifyingLogCollector, startTestGateway, type LogLine } from '../support/gateway-fixture';
+import { call, parseRawResponse, rawExchange, type ParsedResponse } from '../support/http';
 import { closedPort, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
+import { waitFor } from '../support/wait-for';
 
 /*
  * CONTRACT §5 + §6: every response the gateway produces itself carries the request's ids: an
@@ -13,8 +15,6 @@ import { closedPort, startUpstream, type UpstreamFixture } from '../support/upst
  * same one its access line reports).
  */
 
-type LogLine = Record<string, unknown>;
-
 const BODY_LIMIT = 1024;
 const TIMEOUT_MS = 200;
 const RUN = randomBytes(4).toString('hex');
@@ -22,18 +22,8 @@ const TRACE_ID_FORMAT = /^[0-9a-f]{32}$/;
 const REQUEST_ID_FORMAT = /^[A-Za-z0-9._-]{1,128}$/;
 /** rawExchange waits this long for silence; every raw exchange here ends with the gateway closing the socket. */
 const RAW_IDLE_MS = 15_000;
-
-interface ParsedResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-interface ErrorBody {
-  statusCode: number;
-  code: string;
-  traceId?: unknown;
-}
+/** How long a test waits for a request to reach the holding upstream before it fails. */
+const ARRIVAL_TIMEOUT_MS = 10_000;
 
 /** The ids a request is sent with: both (a valid traceparent and X-Request-Id) or none. */
 interface Ids {
@@ -43,35 +33,6 @@ interface Ids {
 }
 
 let counter = 0;
-
-/** A LogCollector that says when a line arrives, so tests await lines instead of sleeping. */
-class NotifyingLogCollector extends LogCollector {
-  private readonly events = new EventEmitter();
-
-  override write(line: string): void {
-    super.write(line);
-    this.events.emit('line');
-  }
-
-  /** Resolves with the lines matching `predicate` once there are at least `count`; rejects after timeoutMs. */
-  waitForLines(predicate: (line: LogLine) => boolean, count: number, what: string, timeoutMs = 10_000): Promise<LogLine[]> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = this.lines.filter(predicate);
-        if (found.length < count) return;
-        clearTimeout(timer);
-        this.events.off('line', check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        this.events.off('line', check);
-        reject(new Error(`timed out waiting for ${count} log line(s): ${what}`));
-      }, timeoutMs);
-      this.events.on('line', check);
-      check();
-    });
-  }
-}
 
 function withIds(): Ids {
   const traceId = randomBytes(16).toString('hex');
@@ -87,23 +48,6 @@ function rawHeaderLines(headers: Record<string, string>): string {
   return Object.entries(headers)
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
-}
-
-/** Parses one HTTP/1.1 response with a Content-Length (what the gateway writes for its own errors). */
-function parseRawResponse(raw: string): ParsedResponse {
-  const headEnd = raw.indexOf('\r\n\r\n');
-  if (headEnd === -1) throw new Error(`no complete HTTP response in ${JSON.stringify(raw)}`);
-  const [statusLine, ...lines] = raw.slice(0, headEnd).split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!match) throw new Error(`not an HTTP status line: ${JSON.stringify(statusLine)}`);
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  let text = raw.slice(headEnd + 4);
-  if (headers['content-length'] !== undefined) text = text.slice(0, Number(headers['content-length']));
-  return { status: Number(match[1]), headers, text };
 }
 
 /** An upstream that holds every request until released; arrivals are awaited by URL. */
@@ -122,18 +66,9 @@ function holdingUpstream(): {
       open.add(res);
       res.once('close', () => open.delete(res));
       seen.add(req.url ?? '');
-      events.emit('arrival');
+      events.emit('change');
     },
-    arrival: (url) =>
-      new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (!seen.has(url)) return;
-          events.off('arrival', check);
-          resolve();
-        };
-        events.on('arrival', check);
-        check();
-      }),
+    arrival: (url) => waitFor(events, () => seen.has(url), `a request for ${url} to arrive`, ARRIVAL_TIMEOUT_MS),
     releaseAll: () => {
       for (const res of open) if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/plain' }).end('released');
     },

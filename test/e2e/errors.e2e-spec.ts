@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { RunningGateway } from '../../src/bootstrap';
 import { startTestGateway } from '../support/gateway-fixture';
-import { call, rawExchange } from '../support/http';
+import { expectGatewayError } from '../support/gateway-error-assertions';
+import { call, parseRawResponse, rawExchange } from '../support/http';
 import { closedPort, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
@@ -14,57 +15,6 @@ import { closedPort, startUpstream, type EchoBody, type UpstreamFixture } from '
 const BODY_LIMIT = 1024;
 /** rawExchange waits this long for silence; every exchange here ends with the gateway closing the socket first. */
 const RAW_IDLE_MS = 15_000;
-
-interface ErrorBody {
-  statusCode: number;
-  error: string;
-  code: string;
-  message: string;
-  route?: string;
-  traceId?: string;
-}
-
-interface ParsedResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  text: string;
-}
-
-/** The JSON error of CONTRACT §5, exactly: no other keys, `route` only when a route matched. */
-function expectGatewayError(res: ParsedResponse, status: number, code: string, route: string | null): ErrorBody {
-  // Compared with the body alongside, so a failure shows what the gateway answered instead.
-  expect({ status: res.status, body: res.text }).toMatchObject({ status });
-  expect(res.headers['content-type']).toMatch(/^application\/json\b/);
-  const body = JSON.parse(res.text) as ErrorBody;
-  const allowed = ['statusCode', 'error', 'code', 'message', 'route', 'traceId'];
-  expect(Object.keys(body).filter((key) => !allowed.includes(key))).toEqual([]);
-  expect(body.statusCode).toBe(status);
-  expect(body.error).toBe(STATUS_CODES[status]);
-  expect(body.code).toBe(code);
-  expect(typeof body.message).toBe('string');
-  expect(body.message.length).toBeGreaterThan(0);
-  if (route === null) expect('route' in body).toBe(false);
-  else expect(body.route).toBe(route);
-  if ('traceId' in body) expect(typeof body.traceId).toBe('string');
-  return body;
-}
-
-/** Parses one HTTP/1.1 response with a Content-Length (what the gateway writes for its own errors). */
-function parseRawResponse(raw: string): ParsedResponse {
-  const headEnd = raw.indexOf('\r\n\r\n');
-  if (headEnd === -1) throw new Error(`no complete HTTP response in ${JSON.stringify(raw)}`);
-  const [statusLine, ...lines] = raw.slice(0, headEnd).split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-  if (!match) throw new Error(`not an HTTP status line: ${JSON.stringify(statusLine)}`);
-  const headers: Record<string, string> = {};
-  for (const line of lines) {
-    const colon = line.indexOf(':');
-    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-  }
-  let text = raw.slice(headEnd + 4);
-  if (headers['content-length'] !== undefined) text = text.slice(0, Number(headers['content-length']));
-  return { status: Number(match[1]), headers, text };
-}
 
 /** A raw TCP server that plays a broken upstream. */
 async function startRawUpstream(onConnection: (socket: Socket) => void): Promise<{ url: string; connections: () => number; close(): Promise<void> }> {

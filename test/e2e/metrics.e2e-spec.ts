@@ -6,6 +6,7 @@ import type { RunningGateway } from '../../src/bootstrap';
 import { startTestGateway } from '../support/gateway-fixture';
 import { call, type TestResponse } from '../support/http';
 import { closedPort, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
+import { waitFor } from '../support/wait-for';
 
 /*
  * CONTRACT §7 `GET /_gateway/metrics`: Prometheus text with the stable metric names, after a
@@ -290,6 +291,8 @@ const TIMEOUT_MS = 300;
 const REJECTED = 3;
 /** Bounded polling of the metrics endpoint for a state the gateway reaches asynchronously. */
 const POLL_LIMIT_MS = 10_000;
+/** How long a test waits for a request to reach the holding upstream before it fails. */
+const ARRIVAL_TIMEOUT_MS = 10_000;
 
 /** An upstream that holds each request until released; once released, it answers at once. */
 interface HoldingUpstream {
@@ -316,20 +319,11 @@ async function holdingUpstream(): Promise<HoldingUpstream> {
       open.add(res);
       res.once('close', () => open.delete(res));
     }
-    events.emit('arrival');
+    events.emit('change');
   });
   return {
     fixture,
-    arrival: (url) =>
-      new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (!arrived.has(url)) return;
-          events.off('arrival', check);
-          resolve();
-        };
-        events.on('arrival', check);
-        check();
-      }),
+    arrival: (url) => waitFor(events, () => arrived.has(url), `a request for ${url} to arrive`, ARRIVAL_TIMEOUT_MS),
     release: () => {
       released = true;
       for (const res of open) answer(res);

@@ -1,33 +1,15 @@
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import type { RunningGateway } from '../../src/bootstrap';
-import { startTestGateway } from '../support/gateway-fixture';
 import { call, type TestResponse } from '../support/http';
-import { closedPort, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
+import { testResources } from '../support/test-resources';
+import { closedPort } from '../support/upstream-fixture';
 
 /*
  * CONTRACT §3 `retry` (idempotent methods only, on connect errors/502/503, on the next target)
  * and §5 (a request that fails on a stale keep-alive socket is replayed once on a fresh one).
  */
 
-const upstreamsToClose: Array<() => Promise<void>> = [];
-const gatewaysToClose: RunningGateway[] = [];
-
-afterAll(async () => {
-  for (const close of upstreamsToClose.splice(0)) await close();
-  for (const gateway of gatewaysToClose.splice(0)) await gateway.close();
-});
-
-async function gatewayWith(config: unknown): Promise<RunningGateway> {
-  const gateway = await startTestGateway(config);
-  gatewaysToClose.push(gateway);
-  return gateway;
-}
-
-async function upstream(handler?: Parameters<typeof startUpstream>[0]): Promise<UpstreamFixture> {
-  const fixture = await startUpstream(handler);
-  upstreamsToClose.push(() => fixture.close());
-  return fixture;
-}
+const resources = testResources();
+const { gatewayWith, upstream } = resources;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -118,7 +100,7 @@ async function rawKeepAliveServer(idleMs: number, mode: 'close' | 'drop-late' = 
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
     });
-  upstreamsToClose.push(close);
+  resources.addCloser(close);
   return {
     url: `http://127.0.0.1:${port}`,
     get connections() {

@@ -1,5 +1,6 @@
-import { request as httpRequest, STATUS_CODES, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import type { RunningGateway } from '../../src/bootstrap';
+import { expectGatewayError } from '../support/gateway-error-assertions';
 import { startTestGateway } from '../support/gateway-fixture';
 import { echoHandler, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
 
@@ -30,34 +31,6 @@ function send(port: number, path: string, options: { method?: string; headers?: 
     req.on('error', reject);
     req.end();
   });
-}
-
-interface ErrorBody {
-  statusCode: number;
-  error: string;
-  code: string;
-  message: string;
-  route?: string;
-  traceId?: string;
-}
-
-/** The JSON error of CONTRACT §5, exactly: no other keys, `route` only when a route matched. */
-function expectGatewayError(res: Exchange, status: number, code: string, route: string | null): ErrorBody {
-  // Compared with the body alongside, so a failure shows what the gateway answered instead.
-  expect({ status: res.status, body: res.text }).toMatchObject({ status });
-  expect(res.headers['content-type']).toMatch(/^application\/json\b/);
-  const body = JSON.parse(res.text) as ErrorBody;
-  const allowed = ['statusCode', 'error', 'code', 'message', 'route', 'traceId'];
-  expect(Object.keys(body).filter((key) => !allowed.includes(key))).toEqual([]);
-  expect(body.statusCode).toBe(status);
-  expect(body.error).toBe(STATUS_CODES[status]);
-  expect(body.code).toBe(code);
-  expect(typeof body.message).toBe('string');
-  expect(body.message.length).toBeGreaterThan(0);
-  if (route === null) expect('route' in body).toBe(false);
-  else expect(body.route).toBe(route);
-  if ('traceId' in body) expect(typeof body.traceId).toBe('string');
-  return body;
 }
 
 type RouteConfig = { id: string } & Record<string, unknown>;

@@ -1,9 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent, request as undiciRequest } from 'undici';
 import type { RunningGateway } from '../../src/bootstrap';
-import { startTestGateway, LogCollector } from '../support/gateway-fixture';
+import { NotifyingLogCollector, startTestGateway } from '../support/gateway-fixture';
 import { call } from '../support/http';
 import { closedPort, startUpstream, type RecordedRequest, type UpstreamFixture } from '../support/upstream-fixture';
 
@@ -14,55 +13,11 @@ import { closedPort, startUpstream, type RecordedRequest, type UpstreamFixture }
  * hundreds of requests interleaved; one access line per request; §5 client aborts as 499.
  */
 
-type LogLine = Record<string, unknown>;
-
 const TRACEPARENT_FORMAT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const REQUEST_ID_FORMAT = /^[A-Za-z0-9._-]{1,128}$/;
 const BURST = 200;
 /** Unique per run, so ids of this run can never match anything left over. */
 const RUN = randomBytes(4).toString('hex');
-
-/** A LogCollector that says when a line arrives, so tests await lines instead of sleeping. */
-class NotifyingLogCollector extends LogCollector {
-  private readonly events = new EventEmitter();
-
-  constructor() {
-    super();
-    this.events.setMaxListeners(0);
-  }
-
-  override write(line: string): void {
-    super.write(line);
-    this.events.emit('line');
-  }
-
-  /** Resolves with the lines matching `predicate` once there are `count` of them; rejects after timeoutMs. */
-  waitForLines(predicate: (line: LogLine) => boolean, count: number, what: string, timeoutMs = 10_000): Promise<LogLine[]> {
-    return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const found = this.lines.filter(predicate);
-        if (found.length < count) return false;
-        clearTimeout(timer);
-        this.events.off('line', onLine);
-        resolve(found);
-        return true;
-      };
-      const onLine = (): void => void check();
-      const timer = setTimeout(() => {
-        this.events.off('line', onLine);
-        reject(new Error(`timed out waiting for ${count} log line(s): ${what}; have ${this.lines.filter(predicate).length}`));
-      }, timeoutMs);
-      this.events.on('line', onLine);
-      check();
-    });
-  }
-
-  accessLineOf(requestId: string): Promise<LogLine> {
-    return this.waitForLines((l) => l.msg === 'request' && l.requestId === requestId, 1, `access line of ${requestId}`).then(
-      (found) => found[0],
-    );
-  }
-}
 
 /** The status the upstream answers a path with: 200-203 by the number at its end. */
 function statusOf(path: string): number {

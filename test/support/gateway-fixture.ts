@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { EventEmitter } from 'node:events';
 import type { DestinationStream } from 'pino';
 import { startGateway, type RunningGateway } from '../../src/bootstrap';
 import { validateGatewayConfig } from '../../src/config/config-validator';
@@ -24,6 +25,51 @@ export class LogCollector implements DestinationStream {
 
   write(line: string): void {
     for (const text of line.split('\n')) if (text.trim() !== '') this.lines.push(JSON.parse(text) as Record<string, unknown>);
+  }
+}
+
+/** One JSON log line of the gateway, parsed. */
+export type LogLine = Record<string, unknown>;
+
+/** A LogCollector that says when a line arrives, so tests await lines instead of sleeping. */
+export class NotifyingLogCollector extends LogCollector {
+  private readonly events = new EventEmitter();
+
+  constructor() {
+    super();
+    this.events.setMaxListeners(0);
+  }
+
+  override write(line: string): void {
+    super.write(line);
+    this.events.emit('line');
+  }
+
+  /** Resolves with the lines matching `predicate` once there are at least `count`; rejects after timeoutMs. */
+  waitForLines(predicate: (line: LogLine) => boolean, count: number, what: string, timeoutMs = 10_000): Promise<LogLine[]> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = this.lines.filter(predicate);
+        if (found.length < count) return false;
+        clearTimeout(timer);
+        this.events.off('line', onLine);
+        resolve(found);
+        return true;
+      };
+      const onLine = (): void => void check();
+      const timer = setTimeout(() => {
+        this.events.off('line', onLine);
+        reject(new Error(`timed out waiting for ${count} log line(s): ${what}; have ${this.lines.filter(predicate).length}`));
+      }, timeoutMs);
+      this.events.on('line', onLine);
+      check();
+    });
+  }
+
+  accessLineOf(requestId: string): Promise<LogLine> {
+    return this.waitForLines((l) => l.msg === 'request' && l.requestId === requestId, 1, `access line of ${requestId}`).then(
+      (found) => found[0],
+    );
   }
 }
 
