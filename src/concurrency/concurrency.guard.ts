@@ -36,12 +36,15 @@ export class ConcurrencyGuard implements CanActivate {
     };
     res.once('close', releaseAll);
     // Fast path: both permits at once, without a promise.
-    const routeNow = routePool ? routePool.semaphore.tryAcquire() : null;
-    if (routePool && routeNow) held.push(routeNow);
-    const upstreamNow = routeNow || !routePool ? (upstreamPool?.semaphore.tryAcquire() ?? null) : null;
+    const routeNow = routePool?.semaphore.tryAcquire() ?? null;
+    if (routeNow) held.push(routeNow);
+    const routeHeld = !routePool || routeNow !== null;
+    // The upstream permit is only tried once the route permit is held: route first, always.
+    const upstreamNow = routeHeld ? (upstreamPool?.semaphore.tryAcquire() ?? null) : null;
     if (upstreamNow) held.push(upstreamNow);
-    if ((!routePool || routeNow) && (!upstreamPool || upstreamNow)) return true;
-    return this.acquireQueued(routeNow ? null : routePool, upstreamPool && !upstreamNow ? upstreamPool : null, held, res).catch(
+    const upstreamHeld = !upstreamPool || upstreamNow !== null;
+    if (routeHeld && upstreamHeld) return true;
+    return this.acquireQueued(routeHeld ? null : routePool!, upstreamHeld ? null : upstreamPool!, held, res).catch(
       (error: unknown) => {
         releaseAll();
         throw error;
@@ -50,7 +53,7 @@ export class ConcurrencyGuard implements CanActivate {
   }
 
   private async acquireQueued(
-    routePool: PermitPool | null | undefined,
+    routePool: PermitPool | null,
     upstreamPool: PermitPool | null,
     held: Permit[],
     res: ServerResponse,

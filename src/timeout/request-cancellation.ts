@@ -15,8 +15,6 @@ export class RequestCancellation {
   private readonly controller = new AbortController();
   private deadline: Deadline | null;
   private rejectPending: ((reason: unknown) => void) | null = null;
-  /** Set when the deadline passed after the response had started: the stream was cut. */
-  timedOutAfterHeaders = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -56,11 +54,8 @@ export class RequestCancellation {
 
   private readonly onDeadline = (): void => {
     this.deadline = null;
-    if (this.res.headersSent) {
-      // The response has started: all that is left is to cut it, and say so in the access log.
-      this.timedOutAfterHeaders = true;
-      if (this.context) this.context.code = 'upstream_timeout';
-    }
+    // The response has started: all that is left is to cut it, and say so in the access log.
+    if (this.res.headersSent && this.context) this.context.code = 'upstream_timeout';
     this.abort(new GatewayError('upstream_timeout', `no response headers from the upstream within ${this.timeoutMs} ms`, {}, 'timeout'));
   };
 
