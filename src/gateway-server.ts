@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { rawErrorResponse, writeErrorResponse } from './errors/error-response';
 import { GatewayError } from './errors/gateway-error';
+import { RequestEnd } from './lifecycle/request-end';
 import { bodyTooLarge } from './proxy/request-body';
 import type { RequestObserver } from './telemetry/request-observer';
 import { newTraceId } from './trace/random-ids';
@@ -29,8 +30,9 @@ export function createGatewayServer(handler: RequestHandler, options: GatewaySer
   const cls = ClsServiceManager.getClsService<RequestContext>();
   const serve = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
     const context = createRequestContext(req);
+    const end = (context.end = new RequestEnd(res));
     res.setHeader('x-request-id', context.requestId);
-    options.observer.track(req, res, context);
+    options.observer.track(req, res, context, end);
     cls.runWith(context, () => {
       const refusal = refusalOf(req, expectsContinue, options.bodyLimitBytes);
       if (refusal !== null) {

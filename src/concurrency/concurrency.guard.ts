@@ -1,9 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import { ClsService } from 'nestjs-cls';
 import { performance } from 'node:perf_hooks';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { GatewayError } from '../errors/gateway-error';
+import type { RequestEnd } from '../lifecycle/request-end';
+import type { RequestContext } from '../trace/request-context';
+import { HeldPermits } from './held-permits';
 import { PermitRegistry, type PermitPool } from './permit-registry.service';
 import { SemaphoreRejection, type Permit } from './semaphore';
 
@@ -12,14 +15,16 @@ const RETRY_AFTER = { 'retry-after': '1' } as const;
 /**
  * Bulkheads (CONTRACT §3 `concurrency`): a route permit, then an upstream permit. Fails fast
  * with 429 when no queue room is left, or queues up to `queueTimeoutMs`. Every permit held is
- * released from one once-only callback on the response's 'close', which fires on success,
- * error, timeout, upstream reset and client abort alike.
+ * released once, when the request ends (RequestEnd: success, error, timeout, upstream reset,
+ * client abort, or the connection under a pipelined request closing); one granted after that
+ * is given straight back and the request stops.
  */
 @Injectable()
 export class ConcurrencyGuard implements CanActivate {
   constructor(
     private readonly permits: PermitRegistry,
     private readonly metrics: GatewayMetrics,
+    private readonly cls: ClsService<RequestContext>,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
@@ -29,49 +34,44 @@ export class ConcurrencyGuard implements CanActivate {
     const routePool = this.permits.route(route.id);
     const upstreamPool = this.permits.upstream(route.settings.upstream);
     if (!routePool && !upstreamPool) return true;
-    const res = context.switchToHttp().getResponse<FastifyReply>().raw;
-    const held: Permit[] = [];
-    const releaseAll = (): void => {
-      for (const permit of held) permit.release();
-    };
-    res.once('close', releaseAll);
+    const end = this.cls.get()?.end;
+    // gateway-server.ts gives every proxied request one; without it no permit could be given back.
+    if (!end) throw new Error('a proxied request without a RequestEnd');
+    if (end.ended) throw clientClosedWhileQueued();
+    const held = new HeldPermits();
+    end.onEnd(held.releaseAll);
     // Fast path: both permits at once, without a promise.
     const routeNow = routePool?.semaphore.tryAcquire() ?? null;
-    if (routeNow) held.push(routeNow);
+    if (routeNow) held.add(routeNow);
     const routeHeld = !routePool || routeNow !== null;
     // The upstream permit is only tried once the route permit is held: route first, always.
     const upstreamNow = routeHeld ? (upstreamPool?.semaphore.tryAcquire() ?? null) : null;
-    if (upstreamNow) held.push(upstreamNow);
+    if (upstreamNow) held.add(upstreamNow);
     const upstreamHeld = !upstreamPool || upstreamNow !== null;
     if (routeHeld && upstreamHeld) return true;
-    return this.acquireQueued(routeHeld ? null : routePool!, upstreamHeld ? null : upstreamPool!, held, res).catch(
-      (error: unknown) => {
-        releaseAll();
-        throw error;
-      },
-    );
+    return this.acquireQueued(routeHeld ? null : routePool!, upstreamHeld ? null : upstreamPool!, held, end).catch((error: unknown) => {
+      held.releaseAll();
+      throw error;
+    });
   }
 
-  private async acquireQueued(
-    routePool: PermitPool | null,
-    upstreamPool: PermitPool | null,
-    held: Permit[],
-    res: ServerResponse,
-  ): Promise<boolean> {
+  private async acquireQueued(routePool: PermitPool | null, upstreamPool: PermitPool | null, held: HeldPermits, end: RequestEnd): Promise<boolean> {
     const abort = new AbortController();
-    const onClose = (): void => abort.abort();
-    res.once('close', onClose);
+    const onEnd = (): void => abort.abort();
+    end.onEnd(onEnd);
     try {
-      if (routePool) held.push(await this.waitFor(routePool, abort.signal));
-      if (upstreamPool) held.push(await this.waitFor(upstreamPool, abort.signal));
+      // After every wait: a request that ended meanwhile gives back what it got and stops.
+      if (routePool && !held.add(await this.waitFor(routePool, abort.signal))) throw clientClosedWhileQueued();
+      if (upstreamPool && !held.add(await this.waitFor(upstreamPool, abort.signal))) throw clientClosedWhileQueued();
       return true;
     } finally {
-      res.off('close', onClose);
+      end.off(onEnd);
     }
   }
 
   /** A permit now, or after waiting in the queue; only real waits are recorded in the queue-wait histogram. */
   private async waitFor(pool: PermitPool, signal: AbortSignal): Promise<Permit> {
+    if (signal.aborted) throw clientClosedWhileQueued();
     const now = pool.semaphore.tryAcquire();
     if (now) return now;
     const startedAt = performance.now();
@@ -87,10 +87,14 @@ export class ConcurrencyGuard implements CanActivate {
   }
 }
 
+function clientClosedWhileQueued(): GatewayError {
+  return new GatewayError('client_closed', 'the client closed the connection while queued');
+}
+
 /** A semaphore refusal as the gateway error the client sees. */
 function rejection(pool: PermitPool, error: unknown): unknown {
   if (!(error instanceof SemaphoreRejection)) return error;
-  if (error.reason === 'aborted') return new GatewayError('client_closed', 'the client closed the connection while queued');
+  if (error.reason === 'aborted') return clientClosedWhileQueued();
   const what = `${pool.scope} "${pool.name}"`;
   if (error.reason === 'timeout') {
     return new GatewayError('queue_timeout', `no permit for ${what} within ${pool.queueTimeoutMs} ms`, RETRY_AFTER);

@@ -62,11 +62,12 @@ export class Semaphore {
 
   /** A permit now, or after waiting in the queue; rejects with SemaphoreRejection. */
   acquire(options: AcquireOptions = {}): Promise<Permit> {
+    const { signal, timeoutMs = 0 } = options;
+    // An aborted caller gets nothing, not even a free permit: nobody would give it back.
+    if (signal?.aborted) return Promise.reject(new SemaphoreRejection('aborted'));
     const now = this.tryAcquire();
     if (now) return Promise.resolve(now);
-    const { signal, timeoutMs = 0 } = options;
     if (this.waiting >= this.maxQueue || timeoutMs <= 0) return Promise.reject(new SemaphoreRejection('queue_full'));
-    if (signal?.aborted) return Promise.reject(new SemaphoreRejection('aborted'));
     return new Promise<Permit>((resolve, reject) => {
       const leave = (reason: SemaphoreRejectionReason): void => {
         this.unlink(waiter);

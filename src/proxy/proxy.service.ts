@@ -14,7 +14,7 @@ import { GATEWAY_LOGGER } from '../telemetry/telemetry.tokens';
 import type { RequestCancellation } from '../timeout/request-cancellation';
 import type { RequestContext } from '../trace/request-context';
 import { upstreamTraceHeaders } from '../trace/request-context.factory';
-import type { UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
+import type { AttemptProgress, UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
 import { mapUpstreamError } from '../upstream/upstream-error-mapper';
 import { UpstreamRegistry } from '../upstream/upstream-registry.service';
 import { bodyTooLarge, RequestBodyStream } from './request-body';
@@ -52,7 +52,7 @@ export class ProxyService {
     const res = reply.raw;
     let body = this.requestBody(req, context);
     reply.hijack();
-    const retry = new RetryPolicy(req, route, body !== null);
+    const retry = new RetryPolicy(req.method!, route.settings.retry?.attempts ?? 0, body !== null);
     const headers = upstreamRequestHeaders(req.headers, {
       clientIp: clientAddress(req),
       protocol: (req.socket as TLSSocket).encrypted ? 'https' : 'http',
@@ -65,30 +65,40 @@ export class ProxyService {
     const debug = this.logger.isLevelEnabled('debug');
     const onHead = (head: UpstreamResponseHead): void => {
       context.upstreamHeadersAt = performance.now();
-      if (debug) this.logger.debug({ msg: 'upstream responded', upstream, target: context.target, status: head.statusCode });
+      // undici calls back from its socket's async context, which is not this request's: enter it for the line's ids.
+      if (debug) {
+        this.cls.runWith(context, () => this.logger.debug({ msg: 'upstream responded', upstream, target: context.target, status: head.statusCode }));
+      }
     };
     context.upstreamStartedAt = performance.now();
     let target = client.pickTarget();
     for (let attempt = 0; ; attempt++) {
       let discarded = false;
+      const progress: AttemptProgress = { requestWritten: false };
       context.target = target.url;
       if (debug) this.logger.debug({ msg: 'forwarding', upstream, target: target.url, attempt });
       try {
-        await cancellation.bound(
-          client.forward(target, { ...call, body }, (head) => {
+        await client.forward(
+          target,
+          { ...call, body },
+          (head) => {
             onHead(head);
             if (retry.retriesStatus(attempt, head.statusCode)) {
               discarded = true;
               return discardSink();
             }
             return startResponse(res, head, cancellation);
-          }),
+          },
+          progress,
         );
         if (!discarded) return;
       } catch (error) {
+        // Classified while the client's response is still intact: a failure after the response
+        // started is the upstream's (truncated), not a client abort. The exception filter then cuts it.
         const failure = this.failureOf(error, cancellation, upstream);
         if (failure.upstreamKind !== null) this.metrics.upstreamErrors.inc({ upstream, kind: failure.upstreamKind });
-        if (cancellation.signal.aborted || !retry.retriesError(attempt, error, body === null || body.untouched)) throw failure;
+        if (cancellation.signal.aborted || res.headersSent) throw failure;
+        if (!retry.retriesError(attempt, error, progress, body === null || body.untouched)) throw failure;
         if (debug) this.logger.debug({ msg: 'retrying', upstream, target: target.url, code: failure.code, kind: failure.upstreamKind });
         if (body !== null) body = req.pipe(new RequestBodyStream(this.bodyLimit, context));
       }

@@ -1,6 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { errors } from 'undici';
-import type { CompiledRoute } from '../routing/compiled-route';
+import type { AttemptProgress } from '../upstream/upstream-client';
 import { upstreamErrorKind } from '../upstream/upstream-error-mapper';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -13,11 +12,14 @@ const STALE_SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
  */
 export class RetryPolicy {
   private readonly retries: number;
+  private readonly idempotent: boolean;
   private staleReplayUsed = false;
 
-  constructor(req: IncomingMessage, route: CompiledRoute, hasBody: boolean) {
+  /** `attempts`: the route's `retry.attempts` (0 when it has none). */
+  constructor(method: string, attempts: number, hasBody: boolean) {
+    this.idempotent = IDEMPOTENT.has(method);
     // A streamed body cannot be sent twice, so only body-less idempotent requests are retried.
-    this.retries = IDEMPOTENT.has(req.method!) && !hasBody ? (route.settings.retry?.attempts ?? 0) : 0;
+    this.retries = this.idempotent && !hasBody ? attempts : 0;
   }
 
   /** An upstream answer of 502/503 on an attempt that has retries left is discarded and retried. */
@@ -27,17 +29,17 @@ export class RetryPolicy {
 
   /**
    * Connect failures are retried while attempts remain. Independently, a request whose socket
-   * was closed or reset before any response arrived and before any byte of its body was read is
-   * replayed once whatever its method: it hit a keep-alive socket the upstream had already
-   * closed, so the upstream cannot have acted on it.
+   * was closed or reset before any response arrived, and whose body (if any) is still unread,
+   * is replayed once on a fresh connection, but only where that is safe (CONTRACT §5): nothing
+   * of it reached the socket, so the upstream cannot have seen it, or its method is idempotent.
+   * A POST the upstream may have read is never sent twice.
    */
-  retriesError(attempt: number, error: unknown, bodyUntouched: boolean): boolean {
+  retriesError(attempt: number, error: unknown, progress: AttemptProgress, bodyReplayable: boolean): boolean {
     if (attempt < this.retries && isConnectFailure(error)) return true;
-    if (!this.staleReplayUsed && bodyUntouched && isStaleSocketFailure(error)) {
-      this.staleReplayUsed = true;
-      return true;
-    }
-    return false;
+    if (this.staleReplayUsed || !bodyReplayable || !isStaleSocketFailure(error)) return false;
+    if (progress.requestWritten && !this.idempotent) return false;
+    this.staleReplayUsed = true;
+    return true;
   }
 }
 

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { performance } from 'node:perf_hooks';
 import type { GatewayErrorCode } from '../errors/error-catalogue';
+import type { RequestEnd } from '../lifecycle/request-end';
 import type { GatewayLogger } from '../logging/gateway-logger';
 import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { RequestContext } from '../trace/request-context';
@@ -13,7 +14,7 @@ const REJECTION_CODES = new Set(['rate_limited', 'concurrency_limit', 'queue_tim
 
 /**
  * Records how each request ended: one access-log line and the request metrics, written once
- * on the response's 'close' (which fires on success, error and client abort alike). A response
+ * when the request ends (see RequestEnd: success, error and client abort alike). A response
  * that did not finish is a client abort (499 client_closed) unless the gateway cut it for a
  * reason of its own, which the line then names (`truncated: true`).
  */
@@ -25,10 +26,10 @@ export class RequestObserver {
     private readonly metrics: GatewayMetrics,
   ) {}
 
-  track(req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
+  track(req: IncomingMessage, res: ServerResponse, context: RequestContext, end: RequestEnd): void {
     const socket = req.socket;
     const writtenBefore = socket.bytesWritten;
-    res.once('close', () => this.finish(req, res, context, socket.bytesWritten - writtenBefore));
+    end.onEnd(() => this.finish(req, res, context, socket.bytesWritten - writtenBefore));
   }
 
   /** A request answered straight on its socket, with no ServerResponse (CONNECT). */

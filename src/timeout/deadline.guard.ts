@@ -26,7 +26,10 @@ export class DeadlineGuard implements CanActivate {
     const route = request.gatewayRoute;
     if (route !== null) {
       const res = http.getResponse<FastifyReply>().raw;
-      request.gatewayCancellation = new RequestCancellation(res, this.deadlines, route.settings.timeoutMs, this.cls.get());
+      const requestContext = this.cls.get();
+      // gateway-server.ts gives every proxied request a RequestEnd; without it nothing would cancel the call.
+      if (!requestContext?.end) throw new Error('a proxied request without a RequestEnd');
+      request.gatewayCancellation = new RequestCancellation(res, requestContext.end, this.deadlines, route.settings.timeoutMs, requestContext);
     }
     return true;
   }

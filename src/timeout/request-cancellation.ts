@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors/gateway-error';
+import type { RequestEnd } from '../lifecycle/request-end';
 import type { RequestContext } from '../trace/request-context';
 import type { Deadline, DeadlineQueue } from './deadline-queue';
 
@@ -14,36 +15,21 @@ export const clientClosed = (): GatewayError => new GatewayError('client_closed'
 export class RequestCancellation {
   private readonly controller = new AbortController();
   private deadline: Deadline | null;
-  private rejectPending: ((reason: unknown) => void) | null = null;
 
   constructor(
     private readonly res: ServerResponse,
+    end: RequestEnd,
     deadlines: DeadlineQueue,
     readonly timeoutMs: number,
     private readonly context: RequestContext | undefined,
   ) {
     this.deadline = deadlines.schedule(timeoutMs, this.onDeadline);
-    res.once('close', this.onClose);
+    end.onEnd(this.onEnd);
   }
 
+  /** Aborted on the deadline or when the request ends unfinished; the upstream call takes it and stops at once. */
   get signal(): AbortSignal {
     return this.controller.signal;
-  }
-
-  /**
-   * Settles with `call`, or rejects with the abort reason the moment the request is aborted.
-   * undici only acts on an abort once the request is on a socket, so without this a request
-   * still waiting for a connection or a free pooled socket would outlive its deadline.
-   */
-  bound<T>(call: Promise<T>): Promise<T> {
-    if (this.controller.signal.aborted) {
-      call.catch(() => undefined);
-      return Promise.reject(this.controller.signal.reason);
-    }
-    return new Promise<T>((resolve, reject) => {
-      this.rejectPending = reject;
-      call.then(resolve, reject);
-    });
   }
 
   /** Response headers arrived: the deadline no longer applies; the body streams for as long as it needs. */
@@ -59,7 +45,7 @@ export class RequestCancellation {
     this.abort(new GatewayError('upstream_timeout', `no response headers from the upstream within ${this.timeoutMs} ms`, {}, 'timeout'));
   };
 
-  private readonly onClose = (): void => {
+  private readonly onEnd = (): void => {
     this.deadline?.cancel();
     this.deadline = null;
     if (!this.res.writableFinished) this.abort(clientClosed());
@@ -67,7 +53,5 @@ export class RequestCancellation {
 
   private abort(reason: GatewayError): void {
     this.controller.abort(reason);
-    this.rejectPending?.(reason);
-    this.rejectPending = null;
   }
 }

@@ -1,5 +1,6 @@
 import type { ClsStore } from 'nestjs-cls';
 import type { GatewayErrorCode } from '../errors/error-catalogue';
+import type { RequestEnd } from '../lifecycle/request-end';
 
 /**
  * The CLS store of one request (CONTRACT §6): its trace ids, set before anything else runs, and
@@ -23,4 +24,6 @@ export interface RequestContext extends ClsStore {
   upstreamStartedAt: number;
   upstreamHeadersAt: number;
   bytesIn: number;
+  /** When the request is over (response or connection closed); null for CONNECT, which has no response. */
+  end: RequestEnd | null;
 }

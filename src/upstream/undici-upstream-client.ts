@@ -1,13 +1,14 @@
 import { Pool } from 'undici';
 import type { UpstreamSettings } from '../config/gateway-config.types';
 import { TargetBalancer } from './target-balancer';
-import type { ResponseSinkFactory, UpstreamClient, UpstreamRequest } from './upstream-client';
+import { ForwardHandler } from './forward-handler';
+import type { AttemptProgress, ResponseSinkFactory, UpstreamClient, UpstreamRequest } from './upstream-client';
 import { UpstreamTarget } from './upstream-target';
 
 /**
  * The data-plane client of one upstream: an undici Pool per target, sized from the upstream's
- * `pool` settings, so its sockets, queue and timeouts are its own. `Pool.stream()` writes the
- * response straight into the sink, the cheapest path measured (MEASUREMENTS.md).
+ * `pool` settings, so its sockets, queue and timeouts are its own. `Pool.dispatch()` with a
+ * handler of our own (ForwardHandler) writes the response straight into the sink.
  */
 export class UndiciUpstreamClient implements UpstreamClient {
   readonly targets: readonly UpstreamTarget[];
@@ -38,20 +39,18 @@ export class UndiciUpstreamClient implements UpstreamClient {
     return this.balancer.pick(avoid);
   }
 
-  async forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory): Promise<void> {
+  async forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory, progress: AttemptProgress): Promise<void> {
+    const { signal, body } = request;
+    if (signal.aborted) throw signal.reason;
     const pool = this.pools.get(target)!;
     target.inFlight++;
     try {
-      await pool.stream(
-        {
-          method: request.method,
-          path: target.basePath + request.path,
-          headers: request.headers,
-          body: request.body,
-          signal: request.signal,
-        },
-        sink,
-      );
+      await new Promise<void>((resolve, reject) => {
+        pool.dispatch(
+          { method: request.method, path: target.basePath + request.path, headers: request.headers, body },
+          new ForwardHandler(signal, sink, progress, resolve, reject, body),
+        );
+      });
     } finally {
       target.inFlight--;
     }

@@ -18,6 +18,12 @@ export interface UpstreamResponseHead {
   readonly headers: IncomingHttpHeaders;
 }
 
+/** What one attempt got done before it ended; the retry policy reads it. */
+export interface AttemptProgress {
+  /** Some byte of the request reached the upstream's socket: the upstream may have seen it. */
+  requestWritten: boolean;
+}
+
 /** Called once response headers arrive; returns where the body is to be written (with backpressure). */
 export type ResponseSinkFactory = (head: UpstreamResponseHead) => Writable;
 
@@ -27,7 +33,10 @@ export interface UpstreamClient {
   readonly targets: readonly UpstreamTarget[];
   /** The target for the next attempt; `avoid` is skipped when another target exists. */
   pickTarget(avoid?: UpstreamTarget): UpstreamTarget;
-  /** Streams the request to `target` and the response into the sink; rejects on any failure. */
-  forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory): Promise<void>;
+  /**
+   * Streams the request to `target` and the response into the sink; rejects on any failure or
+   * at once when the request's signal aborts, and records in `progress` how far it got.
+   */
+  forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory, progress: AttemptProgress): Promise<void>;
   close(): Promise<void>;
 }

@@ -204,10 +204,17 @@ describe('mapUpstreamError', () => {
     expect(upstreamErrorKind(new Error('Headers Timeout Error'))).toBe('invalid');
   });
 
-  it('classifies undici timeout errors as timeouts, but only header timeouts as 504', () => {
-    expect(upstreamErrorKind(new errors.ConnectTimeoutError())).toBe('timeout');
-    expect(upstreamErrorKind(new errors.BodyTimeoutError())).toBe('timeout');
-    expect(mapUpstreamError(new errors.HeadersTimeoutError(), 'u')).toMatchObject({ code: 'upstream_timeout', status: 504 });
+  // Each undici timeout is of kind "timeout"; only a headers timeout is the upstream's 504. A
+  // connect timeout never reached the upstream and a body timeout came after the response had
+  // started, so both are 502 upstream_unreachable.
+  it.each<[string, number, string, () => Error]>([
+    ['ConnectTimeoutError', 502, 'upstream_unreachable', () => new errors.ConnectTimeoutError()],
+    ['HeadersTimeoutError', 504, 'upstream_timeout', () => new errors.HeadersTimeoutError()],
+    ['BodyTimeoutError', 502, 'upstream_unreachable', () => new errors.BodyTimeoutError()],
+  ])('classifies undici\'s %s as kind "timeout", mapped to %i %s', (_name, status, code, make) => {
+    const error = make();
+    expect(upstreamErrorKind(error)).toBe('timeout');
+    expect(mapUpstreamError(error, 'u')).toMatchObject({ code, status, upstreamKind: 'timeout', cause: error });
   });
 
   it('maps values that are not errors to an invalid upstream response', () => {

@@ -1,0 +1,96 @@
+import type { Readable, Writable } from 'node:stream';
+import { util as undiciUtil, type Dispatcher } from 'undici';
+import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
+
+/**
+ * One attempt of a proxied request as an undici dispatch handler: the response is written
+ * into the sink the factory returns, with backpressure (a full sink pauses the upstream
+ * socket until it drains).
+ *
+ * It uses undici 7's own handler callbacks (onConnect/onHeaders/onData/…), not the
+ * controller-style ones, because only these report `onRequestSent`/`onBodySent`: whether any
+ * byte of the request reached the socket, which decides whether a failed attempt may be sent
+ * again (a request the upstream may have seen is not replayed unless it is idempotent).
+ *
+ * It settles once: on completion, on an undici error, or when `signal` aborts, whichever is
+ * first. It never tears the sink down: what the client sees of a failure is the caller's
+ * decision, taken after the failure is classified.
+ */
+export class ForwardHandler implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((reason?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private sink: Writable | null = null;
+  private settled = false;
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly sinkFactory: ResponseSinkFactory,
+    private readonly progress: AttemptProgress,
+    private readonly resolve: () => void,
+    private readonly reject: (error: unknown) => void,
+    body: Readable | null,
+  ) {
+    signal.addEventListener('abort', this.onAbort);
+    // A body that fails before undici starts writing it has nobody else listening.
+    body?.on('error', this.fail);
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.settled) abort(this.signal.reason as Error);
+    else this.abortUpstream = abort;
+  }
+
+  onBodySent(): void {
+    this.progress.requestWritten = true;
+  }
+
+  /** Called by undici once the whole request is on the socket (not part of its public types). */
+  onRequestSent(): void {
+    this.progress.requestWritten = true;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200 || this.settled) return true;
+    this.resumeUpstream = resume;
+    // May throw (the request was cancelled meanwhile): undici then aborts the request with it.
+    this.sink = this.sinkFactory({ statusCode, headers: undiciUtil.parseHeaders(rawHeaders) });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const sink = this.sink;
+    if (sink === null || this.settled) return true;
+    if (sink.write(chunk)) return true;
+    sink.once('drain', this.resumeUpstream!);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.settled) return;
+    this.sink?.end();
+    this.settle();
+    this.resolve();
+  }
+
+  onError(error: Error): void {
+    if (this.settled) return;
+    this.settle();
+    this.reject(error);
+  }
+
+  /** Ends the attempt from this side (cancelled, or the client's body failed): undici is told to stop. */
+  private readonly fail = (error: unknown): void => {
+    if (this.settled) return;
+    this.settle();
+    this.abortUpstream?.(error as Error);
+    this.reject(error);
+  };
+
+  private readonly onAbort = (): void => this.fail(this.signal.reason);
+
+  private settle(): void {
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+    if (this.sink !== null && this.resumeUpstream !== null) this.sink.off('drain', this.resumeUpstream);
+  }
+}
