@@ -84,12 +84,22 @@ export function handleFrameworkError(error: Error, _request: unknown, reply: { r
   writeErrorResponse(reply.raw, new GatewayError('bad_request', error.message), null, context?.traceId ?? null);
 }
 
-/** Fastify's clientErrorHandler: a parse error on the socket gets the contract's JSON 400. */
+/**
+ * Fastify's clientErrorHandler: a parse error on the socket gets the contract's JSON 400, unless
+ * a response is under way on that connection (a malformed pipelined request, a bad chunk in an
+ * upload answered early): bytes written now would land inside that response, so the connection
+ * is cut instead.
+ */
 export function handleClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  if (error.code === 'ECONNRESET' || !socket.writable || responseUnderWay(socket)) {
     socket.destroy();
     return;
   }
   const traceId = newTraceId();
   socket.end(rawErrorResponse(new GatewayError('bad_request', 'malformed HTTP request'), traceId, traceId));
+}
+
+/** Node keeps the response being written on a connection as `_httpMessage` until it finishes. */
+function responseUnderWay(socket: Duplex): boolean {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage != null;
 }
