@@ -28,6 +28,7 @@ export function resolveGatewayConfig(schema: GatewayConfigSchema, upstreams: Map
       bodyLimitBytes: schema.server?.bodyLimitBytes ?? CONFIG_DEFAULTS.bodyLimitBytes,
       trustProxy: schema.server?.trustProxy ?? false,
       managementPrefix: schema.server?.managementPrefix ?? CONFIG_DEFAULTS.managementPrefix,
+      pathEscapedSlashes: schema.server?.pathEscapedSlashes ?? 'reject',
     },
     defaults,
     upstreams: Object.fromEntries([...upstreams].map(([name, u]) => [name, resolveUpstream(name, u)])),

@@ -85,7 +85,7 @@ describe('validateGatewayConfig', () => {
     });
 
     it('is accepted with every field carried over', () => {
-      expect(config.server).toEqual({ bodyLimitBytes: 10_485_760, trustProxy: false, managementPrefix: '/_gateway' });
+      expect(config.server).toEqual({ bodyLimitBytes: 10_485_760, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject' });
       expect(config.defaults).toEqual({ timeoutMs: 30_000 });
       expect(config.upstreams.users).toEqual({
         name: 'users',
@@ -161,7 +161,7 @@ describe('validateGatewayConfig', () => {
 
     it('fills the server and defaults sections', () => {
       const config = validateGatewayConfig(minimal);
-      expect(config.server).toEqual({ bodyLimitBytes: 10 * 1024 * 1024, trustProxy: false, managementPrefix: '/_gateway' });
+      expect(config.server).toEqual({ bodyLimitBytes: 10 * 1024 * 1024, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject' });
       expect(config.defaults).toEqual({ timeoutMs: 30_000 });
     });
 
@@ -237,7 +237,7 @@ describe('validateGatewayConfig', () => {
 
     it('accepts host wildcards, least-request and a custom management prefix', () => {
       const config = validateGatewayConfig({
-        server: { managementPrefix: '/_mgmt', trustProxy: true, bodyLimitBytes: 1 },
+        server: { managementPrefix: '/_mgmt', trustProxy: true, bodyLimitBytes: 1, pathEscapedSlashes: 'keep' },
         upstreams: { u: { targets: ['http://a'], loadBalancing: 'least-request', preserveHost: true } },
         routes: [
           { id: 'a', path: '/_gateway/x', upstream: 'u', host: '*.example.com' },
@@ -245,7 +245,7 @@ describe('validateGatewayConfig', () => {
           { id: 'c', pathRegex: '^/v([0-9]+)/', upstream: 'u', rewrite: '/$1', stripPrefix: undefined },
         ],
       });
-      expect(config.server).toEqual({ bodyLimitBytes: 1, trustProxy: true, managementPrefix: '/_mgmt' });
+      expect(config.server).toEqual({ bodyLimitBytes: 1, trustProxy: true, managementPrefix: '/_mgmt', pathEscapedSlashes: 'keep' });
       expect(config.upstreams.u.loadBalancing).toBe('least-request');
       expect(config.upstreams.u.preserveHost).toBe(true);
       expect(config.routes[0].host).toBe('*.example.com');
@@ -253,6 +253,12 @@ describe('validateGatewayConfig', () => {
   });
 
   describe('problems', () => {
+    it('server.pathEscapedSlashes takes reject or keep only', () => {
+      const raw = contractExample();
+      raw.server = { pathEscapedSlashes: 'decode' };
+      expect(problemsOf(raw)).toEqual([expect.stringMatching(/^server\.pathEscapedSlashes: .*reject, keep/)]);
+    });
+
     it('names the field, as in CONTRACT §2', () => {
       const raw = contractExample();
       (raw.routes as Raw[])[2].upstream = 'orders';

@@ -36,6 +36,7 @@ export class ServerSchema {
   @IsString()
   @Matches(MANAGEMENT_PREFIX, { message: '$property must be a path such as /_gateway (no trailing slash)' })
   managementPrefix?: string;
+  @IsOptional() @IsIn(['reject', 'keep']) pathEscapedSlashes?: 'reject' | 'keep';
 }
 
 export class DefaultsSchema {

@@ -2,10 +2,14 @@
 
 export type LoadBalancing = 'round-robin' | 'least-request';
 
+export type PathEscapedSlashes = 'reject' | 'keep';
+
 export interface ServerSettings {
   readonly bodyLimitBytes: number;
   readonly trustProxy: boolean;
   readonly managementPrefix: string;
+  /** A path holding %2F or %5C: refused with 400 (`reject`), or passed on as it is (`keep`). */
+  readonly pathEscapedSlashes: PathEscapedSlashes;
 }
 
 export interface DefaultSettings {

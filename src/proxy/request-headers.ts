@@ -9,6 +9,22 @@ export interface ForwardingContext {
 }
 
 /**
+ * What a client may claim about itself or the way it came in, which upstreams (and their
+ * frameworks) trust as if a proxy had set it. Without `trustProxy` nobody in front of the
+ * gateway vouches for them, so they are dropped; X-Forwarded-For/-Proto/-Host are overwritten.
+ */
+const CLIENT_CLAIMS = new Set([
+  'forwarded',
+  'x-real-ip',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-client-ip',
+  'true-client-ip',
+  'x-cluster-client-ip',
+]);
+
+/**
  * The headers sent upstream (CONTRACT §4): hop-by-hop ones dropped, `X-Forwarded-*` set, Host
  * kept only with `preserveHost` (otherwise the client sets the target's). `Expect` is dropped
  * because Node already answered `100-continue` to the client.
@@ -19,6 +35,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, ctx: Forwa
   for (const name in incoming) {
     const value = incoming[name];
     if (value === undefined || drop(name) || name === 'host' || name === 'expect') continue;
+    if (!ctx.trustProxy && CLIENT_CLAIMS.has(name)) continue;
     out[name] = value;
   }
   const priorFor = incoming['x-forwarded-for'];

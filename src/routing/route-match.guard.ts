@@ -1,21 +1,30 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
 import type { RequestContext } from '../trace/request-context';
 import { GatewayError } from '../errors/gateway-error';
+import { GATEWAY_CONFIG } from '../config/config.tokens';
+import type { GatewayConfig, PathEscapedSlashes } from '../config/gateway-config.types';
+import { pathDisguise } from './path-disguise';
 import { normalisePath } from './path-normaliser';
 import { RouteTableService } from './route-table.service';
 
 /**
  * First step of the proxy pipeline: matches the request against the live route table and
- * stores the route on the request for the guards after it (CONTRACT §3). 404 and 405 start here.
+ * stores the route on the request for the guards after it (CONTRACT §3). 404 and 405 start
+ * here, and 400 for paths that disguise a separator (see path-disguise.ts).
  */
 @Injectable()
 export class RouteMatchGuard implements CanActivate {
+  private readonly escapedSlashes: PathEscapedSlashes;
+
   constructor(
     private readonly routes: RouteTableService,
     private readonly cls: ClsService<RequestContext>,
-  ) {}
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+  ) {
+    this.escapedSlashes = config.server.pathEscapedSlashes;
+  }
 
   canActivate(context: ExecutionContext): boolean {
     // Management endpoints are Nest controllers of their own; only the catch-all is routed.
@@ -25,6 +34,8 @@ export class RouteMatchGuard implements CanActivate {
     const queryAt = url.indexOf('?');
     const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
     const path = normalisePath(rawPath);
+    const disguise = pathDisguise(path, this.escapedSlashes);
+    if (disguise !== null) throw new GatewayError('bad_request', `refused: ${disguise}`);
     const match = this.routes.current.match({
       method: request.raw.method ?? 'GET',
       path,
