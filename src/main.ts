@@ -3,8 +3,32 @@ import { loadGatewaySettings, startGateway, type RunningGateway } from './bootst
 import { ConfigError } from './config/config-error';
 import { lifecycleLogger } from './logging/gateway-logger';
 
+/**
+ * The stock entry point. The signal handlers go in before anything starts: a supervisor (or a
+ * test) that sends SIGTERM the moment it reads "gateway listening", or while start-up is still
+ * under way, gets a clean stop and exit 0, never Node's default death by signal.
+ */
 async function main(): Promise<void> {
-  let gateway: RunningGateway;
+  let gateway: RunningGateway | null = null;
+  let stopSignal: string | null = null;
+  const stop = (running: RunningGateway, signal: string): void => {
+    lifecycleLogger(running.telemetry.logger).info({ msg: 'shutting down', signal });
+    const exit = (code: number): void => {
+      void running.telemetry.flush().then(() => process.exit(code));
+    };
+    running.close().then(
+      () => exit(0),
+      () => exit(1),
+    );
+  };
+  const onSignal = (signal: string): void => {
+    if (stopSignal !== null) return;
+    stopSignal = signal;
+    // During start-up there is nothing to stop yet: it stops as soon as it has started.
+    if (gateway !== null) stop(gateway, signal);
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
   try {
     gateway = await startGateway(await loadGatewaySettings());
   } catch (error) {
@@ -15,19 +39,7 @@ async function main(): Promise<void> {
     }
     process.exit(1);
   }
-  const stop = (signal: string): void => {
-    const lifecycle = lifecycleLogger(gateway.telemetry.logger);
-    lifecycle.info({ msg: 'shutting down', signal });
-    const exit = (code: number): void => {
-      void gateway.telemetry.flush().then(() => process.exit(code));
-    };
-    gateway.close().then(
-      () => exit(0),
-      () => exit(1),
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  if (stopSignal !== null) stop(gateway, stopSignal);
 }
 
 void main();
