@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 
 /** A scheduled deadline; `cancel()` is idempotent. */
@@ -22,6 +23,8 @@ class Lane {
   tail: Entry | null = null;
   private timer: NodeJS.Timeout | null = null;
 
+  constructor(private readonly scope: AsyncResource) {}
+
   push(entry: Entry): void {
     entry.prev = this.tail;
     if (this.tail) this.tail.next = entry;
@@ -42,7 +45,8 @@ class Lane {
 
   private arm(): void {
     if (this.head === null) return;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, this.head.at - performance.now()));
+    const delay = Math.max(0, this.head.at - performance.now());
+    this.timer = this.scope.runInAsyncScope(() => setTimeout(() => this.fire(), delay));
     this.timer.unref();
   }
 
@@ -64,10 +68,16 @@ class Lane {
  */
 export class DeadlineQueue {
   private readonly lanes = new Map<number, Lane>();
+  /**
+   * A timer belongs to the async context it was created in, and a lane's timer is armed by
+   * whichever request comes first. Armed from this scope instead (the queue's own, made at
+   * start-up), no deadline runs in, or keeps alive, the trace context of an unrelated request.
+   */
+  private readonly scope = new AsyncResource('GatewayDeadlines');
 
   schedule(durationMs: number, onExpire: () => void): Deadline {
     let lane = this.lanes.get(durationMs);
-    if (!lane) this.lanes.set(durationMs, (lane = new Lane()));
+    if (!lane) this.lanes.set(durationMs, (lane = new Lane(this.scope)));
     const entry: Entry = {
       at: performance.now() + durationMs,
       prev: null,
