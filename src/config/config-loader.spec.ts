@@ -154,11 +154,13 @@ describe('parseConfigText', () => {
 
   it('names the path it was given in every error line', () => {
     const error = errorOf(() => parseConfigText('a: "unterminated\n', 'conf/gw.yaml'));
+    expect(error.lines.length).toBeGreaterThan(0);
     for (const line of error.lines) expect(line).toMatch(/^config: conf\/gw\.yaml:\d+:\d+: /);
   });
 
   it('keeps each problem on one line', () => {
     const error = errorOf(() => parseConfigText('a: [1, 2\nb: 3\n', 'x.yaml'));
+    expect(error.problems.length).toBeGreaterThan(0);
     for (const problem of error.problems) expect(problem).not.toContain('\n');
   });
 });

@@ -237,7 +237,7 @@ describe('header rules (CONTRACT §4)', () => {
       }
       expect(names.filter((name) => name.startsWith('proxy-'))).toEqual([]);
       // The gateway's own connection to the upstream may say keep-alive, never the client's tokens.
-      for (const value of rawValues(rawHeaders, 'connection')) expect(value.toLowerCase()).not.toMatch(/x-client|close/);
+      expect(rawValues(rawHeaders, 'connection').filter((value) => /x-client|close/i.test(value))).toEqual([]);
       expect(headers['x-end-to-end']).toBe('kept');
       expect(headers.authorization).toBe('Bearer end-to-end');
     });
@@ -287,8 +287,8 @@ describe('header rules (CONTRACT §4)', () => {
         expect(names).not.toContain(name);
       }
       // The gateway may announce its own keep-alive to the client, never the upstream's.
-      for (const value of rawValues(res.rawHeaders, 'keep-alive')) expect(value).not.toMatch(/77|999/);
-      for (const value of rawValues(res.rawHeaders, 'connection')) expect(value.toLowerCase()).not.toMatch(/x-upstream/);
+      expect(rawValues(res.rawHeaders, 'keep-alive').filter((value) => /77|999/.test(value))).toEqual([]);
+      expect(rawValues(res.rawHeaders, 'connection').filter((value) => /x-upstream/i.test(value))).toEqual([]);
       expect(res.headers['x-end-to-end']).toBe('kept');
     });
 

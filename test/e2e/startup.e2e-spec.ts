@@ -93,6 +93,7 @@ routes:
 
   it('prints nothing but those problem lines on stderr (no stack trace, no extra errors)', () => {
     const lines = linesOf(exit.stderr);
+    expect(lines).toHaveLength(EXPECTED.length);
     for (const line of lines) expect(line).toMatch(/^config: \S+: \S/);
     expect(lines.map(fieldOf).sort()).toEqual(EXPECTED.map((e) => e.field).sort());
   });

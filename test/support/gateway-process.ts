@@ -227,6 +227,48 @@ export function parseLogLines(stdout: string): Record<string, unknown>[] {
   return lines;
 }
 
+/**
+ * Resolves with the log lines on `gateway`'s stdout that match `predicate`, once there are at
+ * least `count` of them: checked at once and on every stdout chunk, never by polling. Rejects
+ * when the process exits first or after `timeoutMs`, saying `what` it waited for.
+ */
+export function waitForLogLines(
+  gateway: GatewayProcess,
+  predicate: (line: Record<string, unknown>) => boolean,
+  count: number,
+  what: string,
+  timeoutMs: number,
+): Promise<Record<string, unknown>[]> {
+  const stdout = gateway.child.stdout!;
+  return new Promise((resolveLines, rejectLines) => {
+    let settled = false;
+    const finish = (settle: () => void): void => {
+      settled = true;
+      clearTimeout(timer);
+      stdout.off('data', check);
+      settle();
+    };
+    const found = (): Record<string, unknown>[] => gateway.logLines().filter(predicate);
+    // Registered after the collector in spawnGateway, so gateway.stdout() already holds the chunk.
+    const check = (): void => {
+      const lines = found();
+      if (lines.length >= count) finish(() => resolveLines(lines));
+    };
+    const timer = setTimeout(
+      () => finish(() => rejectLines(new Error(`timed out after ${timeoutMs} ms waiting for ${what}: have ${found().length} of ${count}`))),
+      timeoutMs,
+    );
+    stdout.on('data', check);
+    gateway.exited.then(
+      (exit) => {
+        if (!settled) finish(() => rejectLines(new Error(`gateway exited (code ${exit.code}, signal ${exit.signal}) while waiting for ${what}`)));
+      },
+      () => undefined,
+    );
+    check();
+  });
+}
+
 function waitForListening({ child, output, exited }: SpawnedGateway, timeoutMs: number): Promise<number> {
   return new Promise<number>((resolvePort, rejectPort) => {
     let scanned = 0;
