@@ -8,6 +8,8 @@ import type { GatewayConfig } from './config/gateway-config.types';
 import { GatewayExceptionFilter } from './errors/gateway-exception.filter';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ProxyModule } from './proxy/proxy.module';
 import { RouteMatchGuard } from './routing/route-match.guard';
 import { RoutingModule } from './routing/routing.module';
@@ -35,6 +37,7 @@ export class AppModule {
         TelemetryModule.forRoot(telemetry),
         GatewayConfigModule.forRoot(config, environment),
         RoutingModule,
+        RateLimitModule,
         ConcurrencyModule,
         TimeoutModule,
         UpstreamModule,
@@ -43,18 +46,21 @@ export class AppModule {
         ProxyModule,
       ],
       /*
-       * The global request pipeline, in the order it runs (DESIGN.md "One request"). Each step
+       * The global request pipeline, in the order it runs. Each step
        * acts on proxied requests only; management endpoints pass straight through.
        *   0. gateway-server.ts    trace context (CLS), X-Request-Id, access log + metrics on 'close';
        *                           absolute-form targets, CONNECT, bad Host refused (400)
-       *   1. RouteMatchGuard      match the route table; 404 / 405
-       *   2. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
-       *   3. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
-       *   4. ProxyController      stream to the upstream and back, retrying where allowed
+       *   1. RouteMatchGuard      match the route table; 404 / 405; disguised path separators 400
+       *   2. RateLimitGuard       the route's rateLimit (@nestjs/throttler; memory or Redis); 429 rate_limited,
+       *                           503 rate_limit_unavailable with rateLimitFailMode closed
+       *   3. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
+       *   4. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
+       *   5. ProxyController      stream to the upstream and back, retrying where allowed
        * Errors from any step     GatewayExceptionFilter, the JSON of CONTRACT §5
        */
       providers: [
         { provide: APP_GUARD, useExisting: RouteMatchGuard },
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
         { provide: APP_GUARD, useExisting: ConcurrencyGuard },
         { provide: APP_GUARD, useExisting: DeadlineGuard },
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },

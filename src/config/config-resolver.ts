@@ -29,6 +29,7 @@ export function resolveGatewayConfig(schema: GatewayConfigSchema, upstreams: Map
       trustProxy: schema.server?.trustProxy ?? false,
       managementPrefix: schema.server?.managementPrefix ?? CONFIG_DEFAULTS.managementPrefix,
       pathEscapedSlashes: schema.server?.pathEscapedSlashes ?? 'reject',
+      rateLimitFailMode: schema.server?.rateLimitFailMode ?? 'open',
     },
     defaults,
     upstreams: Object.fromEntries([...upstreams].map(([name, u]) => [name, resolveUpstream(name, u)])),

@@ -85,7 +85,7 @@ describe('validateGatewayConfig', () => {
     });
 
     it('is accepted with every field carried over', () => {
-      expect(config.server).toEqual({ bodyLimitBytes: 10_485_760, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject' });
+      expect(config.server).toEqual({ bodyLimitBytes: 10_485_760, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject', rateLimitFailMode: 'open' });
       expect(config.defaults).toEqual({ timeoutMs: 30_000 });
       expect(config.upstreams.users).toEqual({
         name: 'users',
@@ -161,7 +161,7 @@ describe('validateGatewayConfig', () => {
 
     it('fills the server and defaults sections', () => {
       const config = validateGatewayConfig(minimal);
-      expect(config.server).toEqual({ bodyLimitBytes: 10 * 1024 * 1024, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject' });
+      expect(config.server).toEqual({ bodyLimitBytes: 10 * 1024 * 1024, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject', rateLimitFailMode: 'open' });
       expect(config.defaults).toEqual({ timeoutMs: 30_000 });
     });
 
@@ -207,15 +207,21 @@ describe('validateGatewayConfig', () => {
       expect(config.routes.map((r) => r.timeoutMs)).toEqual([1234, 50]);
     });
 
-    it('defaults rateLimit.key to ip and accepts route and header:<name>', () => {
+    it('defaults rateLimit.key to ip and accepts route, consumer and header:<name>', () => {
       const config = validateGatewayConfig(
         withRoutes([
           { id: 'a', path: '/a', upstream: 'users', rateLimit: { limit: 1, windowMs: 1000 } },
           { id: 'b', path: '/b', upstream: 'users', rateLimit: { limit: 1, windowMs: 1000, key: 'route' } },
           { id: 'c', path: '/c', upstream: 'users', rateLimit: { limit: 1, windowMs: 1000, key: 'header:x-api-key' } },
+          { id: 'd', path: '/d', upstream: 'users', rateLimit: { limit: 1, windowMs: 1000, key: 'consumer' } },
         ]),
       );
-      expect(config.routes.map((r) => r.rateLimit?.key)).toEqual(['ip', 'route', 'header:x-api-key']);
+      expect(config.routes.map((r) => r.rateLimit?.key)).toEqual(['ip', 'route', 'header:x-api-key', 'consumer']);
+    });
+
+    it('server.rateLimitFailMode takes open or closed, and defaults to open', () => {
+      expect(validateGatewayConfig(withRoutes([])).server.rateLimitFailMode).toBe('open');
+      expect(() => validateGatewayConfig({ ...withRoutes([]), server: { rateLimitFailMode: 'maybe' } })).toThrow(/server\.rateLimitFailMode: .*open, closed/);
     });
 
     it('fills a route concurrency queue', () => {
@@ -237,7 +243,7 @@ describe('validateGatewayConfig', () => {
 
     it('accepts host wildcards, least-request and a custom management prefix', () => {
       const config = validateGatewayConfig({
-        server: { managementPrefix: '/_mgmt', trustProxy: true, bodyLimitBytes: 1, pathEscapedSlashes: 'keep' },
+        server: { managementPrefix: '/_mgmt', trustProxy: true, bodyLimitBytes: 1, pathEscapedSlashes: 'keep', rateLimitFailMode: 'closed' },
         upstreams: { u: { targets: ['http://a'], loadBalancing: 'least-request', preserveHost: true } },
         routes: [
           { id: 'a', path: '/_gateway/x', upstream: 'u', host: '*.example.com' },
@@ -245,7 +251,7 @@ describe('validateGatewayConfig', () => {
           { id: 'c', pathRegex: '^/v([0-9]+)/', upstream: 'u', rewrite: '/$1', stripPrefix: undefined },
         ],
       });
-      expect(config.server).toEqual({ bodyLimitBytes: 1, trustProxy: true, managementPrefix: '/_mgmt', pathEscapedSlashes: 'keep' });
+      expect(config.server).toEqual({ bodyLimitBytes: 1, trustProxy: true, managementPrefix: '/_mgmt', pathEscapedSlashes: 'keep', rateLimitFailMode: 'closed' });
       expect(config.upstreams.u.loadBalancing).toBe('least-request');
       expect(config.upstreams.u.preserveHost).toBe(true);
       expect(config.routes[0].host).toBe('*.example.com');
@@ -319,7 +325,7 @@ describe('validateGatewayConfig', () => {
         'routes[4]: set exactly one of path and pathRegex',
         'routes[5]: set rewrite or stripPrefix, not both',
         'routes[6].methods: methods must hold upper-case HTTP method names',
-        'routes[7].rateLimit.key: key must be ip, route or header:<lower-case name>',
+        'routes[7].rateLimit.key: key must be ip, route, consumer or header:<lower-case name>',
         'routes[8].path: "/_gateway/admin" is under the reserved management prefix /_gateway',
         'routes[9].upstrem: unknown field (check the spelling)',
         expect.stringMatching(/^routes\[9\]\.upstream: /),
@@ -479,7 +485,7 @@ describe('validateGatewayConfig', () => {
 
     it.each(['user', 'IP', 'header:', 'header:X-Api-Key', 'header:x api', 'cookie:session', 'ip '])('rejects rateLimit.key %j', (key) => {
       expect(problemsOf(withRoutes([{ id: 'a', path: '/a', upstream: 'users', rateLimit: { limit: 1, windowMs: 1000, key } }]))).toEqual([
-        'routes[0].rateLimit.key: key must be ip, route or header:<lower-case name>',
+        'routes[0].rateLimit.key: key must be ip, route, consumer or header:<lower-case name>',
       ]);
     });
 

@@ -27,7 +27,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const MANAGEMENT_PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
 const HTTP_TOKEN = /^[A-Z][A-Z0-9_-]*$/;
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const RATE_LIMIT_KEY = /^(ip|route|header:[a-z0-9!#$%&'*+.^_`|~-]+)$/;
+const RATE_LIMIT_KEY = /^(ip|route|consumer|header:[a-z0-9!#$%&'*+.^_`|~-]+)$/;
 
 export class ServerSchema {
   @IsOptional() @IsInt() @Min(1) bodyLimitBytes?: number;
@@ -37,6 +37,7 @@ export class ServerSchema {
   @Matches(MANAGEMENT_PREFIX, { message: '$property must be a path such as /_gateway (no trailing slash)' })
   managementPrefix?: string;
   @IsOptional() @IsIn(['reject', 'keep']) pathEscapedSlashes?: 'reject' | 'keep';
+  @IsOptional() @IsIn(['open', 'closed']) rateLimitFailMode?: 'open' | 'closed';
 }
 
 export class DefaultsSchema {
@@ -78,7 +79,7 @@ export class RateLimitSchema {
   @IsInt() @Min(1) windowMs!: number;
   @IsOptional()
   @IsString()
-  @Matches(RATE_LIMIT_KEY, { message: '$property must be ip, route or header:<lower-case name>' })
+  @Matches(RATE_LIMIT_KEY, { message: '$property must be ip, route, consumer or header:<lower-case name>' })
   key?: string;
 }
 

@@ -10,6 +10,8 @@ export interface ServerSettings {
   readonly managementPrefix: string;
   /** A path holding %2F or %5C: refused with 400 (`reject`), or passed on as it is (`keep`). */
   readonly pathEscapedSlashes: PathEscapedSlashes;
+  /** `open`: serve the request; `closed`: 503 rate_limit_unavailable. */
+  readonly rateLimitFailMode: RateLimitFailMode;
 }
 
 export interface DefaultSettings {
@@ -48,7 +50,10 @@ export interface UpstreamSettings {
 }
 
 /** `ip`, `route`, or `header:<lower-case name>`. */
-export type RateLimitKey = 'ip' | 'route' | `header:${string}`;
+export type RateLimitKey = 'ip' | 'route' | 'consumer' | `header:${string}`;
+
+/** What a rate-limited route does when the shared store (Redis) cannot answer in time. */
+export type RateLimitFailMode = 'open' | 'closed';
 
 export interface RateLimitSettings {
   readonly limit: number;

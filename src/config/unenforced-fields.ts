@@ -3,7 +3,7 @@
  * not landed yet. Start-up warns once, naming each one present in the file. Remove an entry
  * when its feature lands.
  */
-const ROUTE_FIELDS = ['rateLimit'] as const;
+const ROUTE_FIELDS: readonly string[] = [];
 const UPSTREAM_FIELDS = ['healthCheck'] as const;
 const DEFAULTS_FIELDS: readonly string[] = [];
 

@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   internal_error: { status: 500, error: 'Internal Server Error' },
   upstream_unreachable: { status: 502, error: 'Bad Gateway' },
   no_healthy_target: { status: 503, error: 'Service Unavailable' },
+  rate_limit_unavailable: { status: 503, error: 'Service Unavailable' },
   shutting_down: { status: 503, error: 'Service Unavailable' },
   upstream_timeout: { status: 504, error: 'Gateway Timeout' },
   /** Never written (the client is gone); used for the access log's 499. */

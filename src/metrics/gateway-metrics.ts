@@ -26,6 +26,7 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private permitSource: () => readonly PermitGaugeSource[] = () => [];
   private targetSource: () => readonly TargetHealthSource[] = () => [];
+  private rateLimitKeySource: () => number | null = () => null;
 
   readonly requests = new FastCounter({
     name: 'gateway_requests_total',
@@ -87,6 +88,22 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly rateLimitStoreErrors = new Counter({
+    name: 'gateway_rate_limit_store_errors_total',
+    help: 'Rate-limit hits the shared store (Redis) could not answer within 50 ms or at all; rateLimitFailMode decided those requests',
+    registers: [this.registry],
+  });
+
+  readonly rateLimitKeys = new Gauge({
+    name: 'gateway_rate_limit_keys',
+    help: 'Rate-limit windows held by the in-process store (absent with Redis)',
+    registers: [this.registry],
+    collect: () => {
+      const size = this.rateLimitKeySource();
+      if (size !== null) this.rateLimitKeys.set(size);
+    },
+  });
+
   readonly targetHealthy = new Gauge({
     name: 'gateway_upstream_target_healthy',
     help: '1 when the target is considered healthy',
@@ -129,6 +146,10 @@ export class GatewayMetrics {
 
   readTargetsFrom(source: () => readonly TargetHealthSource[]): void {
     this.targetSource = source;
+  }
+
+  readRateLimitKeysFrom(source: () => number | null): void {
+    this.rateLimitKeySource = source;
   }
 
   private collectPermits(): void {

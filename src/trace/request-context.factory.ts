@@ -27,6 +27,7 @@ export function createRequestContext(req: IncomingMessage): RequestContext {
     upstreamStartedAt: 0,
     upstreamHeadersAt: 0,
     bytesIn: 0,
+    consumerId: null,
     end: null,
   };
 }

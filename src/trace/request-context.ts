@@ -24,6 +24,8 @@ export interface RequestContext extends ClsStore {
   upstreamStartedAt: number;
   upstreamHeadersAt: number;
   bytesIn: number;
+  /** The authenticated consumer's id, set by a plugin (rate-limit key `consumer`); null when none. */
+  consumerId: string | null;
   /** When the request is over (response or connection closed); null for CONNECT, which has no response. */
   end: RequestEnd | null;
 }

@@ -1,0 +1,105 @@
+import { Agent, request as undiciRequest } from 'undici';
+import { expectGatewayError } from '../support/gateway-error-assertions';
+import { call } from '../support/http';
+import { eventually, samplesOf } from '../support/metrics-text';
+import { startGatewayProcess, waitForLogLines, type GatewayProcess } from '../support/gateway-process';
+import { startRedis, type RedisFixture } from '../support/redis-server';
+import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
+
+/*
+ * CONTRACT §2 `REDIS_URL`, §3 `rateLimit` and `server.rateLimitFailMode`: several gateway
+ * processes share one budget through a real redis-server, and when Redis goes away they serve
+ * (open) or answer 503 (closed), say so once, and apply limits again when it is back, with no
+ * restart.
+ */
+
+let redis: RedisFixture;
+let upstream: UpstreamFixture;
+const gateways: GatewayProcess[] = [];
+const agent = new Agent({ connections: 200 });
+
+beforeAll(async () => {
+  redis = await startRedis();
+  upstream = await startUpstream();
+});
+
+afterAll(async () => {
+  for (const gateway of gateways) await gateway.kill();
+  await agent.close();
+  await upstream.close();
+  await redis.close();
+});
+
+async function gatewayProcess(failMode: 'open' | 'closed', routes: unknown[]): Promise<GatewayProcess> {
+  const gateway = await startGatewayProcess({
+    config: { server: { rateLimitFailMode: failMode }, upstreams: { app: { targets: [upstream.url] } }, routes },
+    env: { REDIS_URL: redis.url },
+  });
+  gateways.push(gateway);
+  return gateway;
+}
+
+async function statusOf(url: string): Promise<{ status: number; limit: string | undefined; text: string; headers: Record<string, string | string[] | undefined> }> {
+  const res = await undiciRequest(url, { dispatcher: agent });
+  const text = await res.body.text();
+  const limit = res.headers['ratelimit-limit'];
+  return { status: res.statusCode, limit: Array.isArray(limit) ? limit[0] : limit, text, headers: res.headers };
+}
+
+describe('rate limits shared through Redis', () => {
+  it('two gateway processes, limit 50 per 5 s on key route, 200 concurrent requests over both: exactly 50 pass, 150 get 429', async () => {
+    const routes = [{ id: 'shared', path: '/shared', upstream: 'app', rateLimit: { limit: 50, windowMs: 5000, key: 'route' } }];
+    const [a, b] = await Promise.all([gatewayProcess('open', routes), gatewayProcess('open', routes)]);
+    const before = upstream.requests.length;
+
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => statusOf(`${(i % 2 === 0 ? a : b).url}/shared`)));
+
+    const counts = { ok: results.filter((r) => r.status === 200).length, limited: results.filter((r) => r.status === 429).length };
+    expect(counts).toEqual({ ok: 50, limited: 150 });
+    expect(upstream.requests.length - before).toBe(50);
+    // Both replicas served part of the budget: it really is shared, not per process.
+    const servedBy = (gateway: GatewayProcess): number => results.filter((r, i) => r.status === 200 && (i % 2 === 0 ? a : b) === gateway).length;
+    expect(servedBy(a)).toBeGreaterThan(0);
+    expect(servedBy(b)).toBeGreaterThan(0);
+    expect(servedBy(a) + servedBy(b)).toBe(50);
+  }, 60_000);
+
+  it('Redis killed mid-run: fail-open serves and logs the outage once, fail-closed answers 503; after a restart, limits apply again', async () => {
+    const routes = [
+      { id: 'roomy', path: '/roomy', upstream: 'app', rateLimit: { limit: 100_000, windowMs: 60_000, key: 'route' } },
+      { id: 'tight', path: '/tight', upstream: 'app', rateLimit: { limit: 2, windowMs: 60_000, key: 'route' } },
+    ];
+    const open = await gatewayProcess('open', routes);
+    const closed = await gatewayProcess('closed', routes);
+    expect((await statusOf(`${open.url}/roomy`)).limit).toBe('100000');
+    expect((await statusOf(`${closed.url}/roomy`)).limit).toBe('100000');
+
+    await redis.kill();
+    const duringOpen = [];
+    const duringClosed = [];
+    for (let i = 0; i < 20; i++) {
+      duringOpen.push(await statusOf(`${open.url}/roomy`));
+      duringClosed.push(await statusOf(`${closed.url}/roomy`));
+    }
+
+    expect(duringOpen.map((r) => r.status)).toEqual(Array(20).fill(200));
+    expect(duringOpen.every((r) => r.limit === undefined)).toBe(true);
+    expect(duringClosed.map((r) => r.status)).toEqual(Array(20).fill(503));
+    expectGatewayError(duringClosed[0], 503, 'rate_limit_unavailable', 'roomy');
+    const unavailable = (line: Record<string, unknown>): boolean => line.msg === 'rate-limit store unavailable';
+    await waitForLogLines(open, unavailable, 1, 'the outage warning', 5000);
+    const metrics = (await call(`${open.url}/_gateway/metrics`)).text;
+    expect(samplesOf(metrics, 'gateway_rate_limit_store_errors_total')[0]?.value).toBeGreaterThanOrEqual(20);
+
+    await redis.restart();
+    await eventually(async () => (await statusOf(`${open.url}/roomy`)).limit === '100000', 'the open gateway counting in Redis again', 15_000, 100);
+    await eventually(async () => (await statusOf(`${closed.url}/roomy`)).status === 200, 'the closed gateway serving again', 15_000, 100);
+    // One warning for the whole outage, however many requests met it.
+    expect(open.logLines().filter(unavailable)).toHaveLength(1);
+    await waitForLogLines(open, (line) => line.msg === 'rate-limit store available again', 1, 'the recovery line', 5000);
+
+    const tight = [];
+    for (let i = 0; i < 3; i++) tight.push((await statusOf(`${open.url}/tight`)).status);
+    expect(tight).toEqual([200, 200, 429]);
+  }, 60_000);
+});
