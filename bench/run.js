@@ -592,6 +592,10 @@ async function main() {
         out.ratios.policiesToGatewayReqPerSec = ratio(m('gateway-policies').reqPerSec, m('gateway').reqPerSec);
         out.ratios.policiesToGatewayCpuPerReq = ratio(m('gateway-policies').cpuUsPerReq, m('gateway').cpuUsPerReq);
       }
+      if (out.variants['gateway-ratelimit']) {
+        out.ratios.rateLimitToGatewayReqPerSec = ratio(m('gateway-ratelimit').reqPerSec, m('gateway').reqPerSec);
+        out.ratios.rateLimitToGatewayCpuPerReq = ratio(m('gateway-ratelimit').cpuUsPerReq, m('gateway').cpuUsPerReq);
+      }
       if (cases.has('proxy')) results.proxy = out;
       if (out.variants['gateway-10k'] && out.variants.gateway) {
         const small = m('gateway');

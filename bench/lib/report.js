@@ -77,6 +77,10 @@ function proxySection(results, markdown) {
     lines.push(`policies/bare req/s ${ratio(r.policiesToGatewayReqPerSec)}`);
     lines.push(`policies/bare CPU µs/req ${ratio(r.policiesToGatewayCpuPerReq)}`);
   }
+  if (r.rateLimitToGatewayReqPerSec !== undefined) {
+    lines.push(`rate-limit/bare req/s ${ratio(r.rateLimitToGatewayReqPerSec)}`);
+    lines.push(`rate-limit/bare CPU µs/req ${ratio(r.rateLimitToGatewayCpuPerReq)}`);
+  }
   return { head, body: t, ratios: lines, footnotes };
 }
 

@@ -32,7 +32,7 @@ function generateRoutes(count, extra = {}) {
 }
 
 /** The gateway config: one upstream (the bench upstream), `routes` routes, optional policies. */
-function gatewayConfig(upstreamUrl, { routes, policies = false }) {
+function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = false }) {
   const upstream = { targets: [upstreamUrl], pool: { maxSockets: 100, maxIdleSockets: 100, idleTimeoutMs: 30000 } };
   const routePolicies = {};
   const config = { upstreams: { bench: upstream }, routes: [] };
@@ -41,6 +41,10 @@ function gatewayConfig(upstreamUrl, { routes, policies = false }) {
     config.defaults = { timeoutMs: 30000 };
     upstream.concurrency = { limit: 200 };
     Object.assign(routePolicies, { timeoutMs: 30000, concurrency: { limit: 100, queue: 100, queueTimeoutMs: 1000 } });
+  }
+  if (rateLimit) {
+    // Per client address, far above what one run sends: the cost of counting, never a 429.
+    routePolicies.rateLimit = { limit: 1_000_000_000, windowMs: 60_000, key: 'ip' };
   }
   config.routes = generateRoutes(routes, routePolicies);
   return config;
@@ -78,6 +82,14 @@ function benchVariants(upstreamUrl) {
       config: gatewayConfig(upstreamUrl, { routes: 10000 }),
       cases: ['proxy'],
       group: 'routing',
+    },
+    {
+      name: 'gateway-ratelimit',
+      label: 'gateway + memory rate limit (key ip, never trips)',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10, rateLimit: true }),
+      cases: ['proxy'],
+      flag: '--policies',
     },
     {
       name: 'gateway-policies',
