@@ -155,6 +155,7 @@ function printTryLines(url) {
     ],
     ['the path is normalised before matching: -> route users-read, upstream /v1/users/42', `curl -sS --path-as-is '${url}/api/orders/../users/%34%32'`],
     ['a regex route with a $1 rewrite: /v2/legacy/users/7 -> /v1/users/7', `curl -sS ${url}/v2/legacy/users/7`],
+    ['rateLimit 3 per 10 s per client: 200 200 200 429', `for i in 1 2 3 4; do curl -sS -o /dev/null -w '%{http_code} ' ${url}/api/limited/users/7; done; echo`],
     ['a slow upstream (answers after ?delay ms)', `curl -sS '${url}/api/slow?delay=500'`],
     ['404 no_route', `curl -sS -i ${url}/nope`],
     ['405 method_not_allowed with an Allow header', `curl -sS -i -X DELETE ${url}/api/users/42`],
