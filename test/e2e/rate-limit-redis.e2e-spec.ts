@@ -64,6 +64,34 @@ describe('rate limits shared through Redis', () => {
     expect(servedBy(a) + servedBy(b)).toBe(50);
   }, 60_000);
 
+  it('Redis that stops answering (frozen, connections open): after 50 ms fail-open serves and fail-closed answers 503, and limits come back with it', async () => {
+    const routes = [{ id: 'slow-store', path: '/slow-store', upstream: 'app', rateLimit: { limit: 100_000, windowMs: 60_000, key: 'route' } }];
+    const open = await gatewayProcess('open', routes);
+    const closed = await gatewayProcess('closed', routes);
+    expect((await statusOf(`${open.url}/slow-store`)).limit).toBe('100000');
+
+    redis.pause();
+    let during: Array<{ status: number; limit: string | undefined; ms: number }>;
+    try {
+      during = [];
+      for (const gateway of [open, closed, open, closed]) {
+        const started = performance.now();
+        const res = await statusOf(`${gateway.url}/slow-store`);
+        during.push({ status: res.status, limit: res.limit, ms: performance.now() - started });
+      }
+    } finally {
+      redis.resume();
+    }
+
+    expect(during.map((r) => r.status)).toEqual([200, 503, 200, 503]);
+    expect(during.every((r) => r.limit === undefined)).toBe(true);
+    // Each waited for the store's 50 ms, and not much longer: a stuck Redis never holds requests.
+    for (const r of during) expect(r.ms).toBeGreaterThanOrEqual(45);
+    expect(Math.max(...during.map((r) => r.ms))).toBeLessThan(2000);
+    await eventually(async () => (await statusOf(`${open.url}/slow-store`)).limit === '100000', 'counting in Redis again', 10_000, 100);
+    await eventually(async () => (await statusOf(`${closed.url}/slow-store`)).status === 200, 'the closed gateway serving again', 10_000, 100);
+  }, 60_000);
+
   it('Redis killed mid-run: fail-open serves and logs the outage once, fail-closed answers 503; after a restart, limits apply again', async () => {
     const routes = [
       { id: 'roomy', path: '/roomy', upstream: 'app', rateLimit: { limit: 100_000, windowMs: 60_000, key: 'route' } },

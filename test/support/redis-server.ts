@@ -17,6 +17,10 @@ export function redisServerBinary(): string {
 export interface RedisFixture {
   readonly port: number;
   readonly url: string;
+  /** Freezes the server (SIGSTOP): connections stay open but nothing is answered, as with a Redis stuck on a slow command. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   /** Kills the server at once (SIGKILL), as a crash would. */
   kill(): Promise<void>;
   /** Starts it again on the same port (empty: nothing is persisted). */
@@ -61,6 +65,7 @@ export async function startRedis(): Promise<RedisFixture> {
     child = null;
     if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGCONT');
     proc.kill(signal);
     await exited;
   };
@@ -69,6 +74,8 @@ export async function startRedis(): Promise<RedisFixture> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     kill: () => stop('SIGKILL'),
     restart: launch,
     close: () => stop('SIGTERM'),
