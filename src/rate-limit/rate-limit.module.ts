@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { RateLimitGuard, ROUTE_THROTTLER } from './rate-limit.guard';
+import { RateLimitGuard } from './rate-limit.guard';
+import { ROUTE_THROTTLER, RouteThrottler } from './route-throttler';
 import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit-store';
 import { RateLimitStoreModule } from './rate-limit-store.module';
 
@@ -13,7 +14,7 @@ import { RateLimitStoreModule } from './rate-limit-store.module';
       useFactory: (store: RateLimitStore) => ({ throttlers: [{ name: ROUTE_THROTTLER, limit: 1, ttl: 1000 }], storage: store }),
     }),
   ],
-  providers: [RateLimitGuard],
+  providers: [RouteThrottler, RateLimitGuard],
   exports: [RateLimitGuard],
 })
 export class RateLimitModule {}

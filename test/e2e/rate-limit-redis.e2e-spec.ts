@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { Agent, request as undiciRequest } from 'undici';
 import { expectGatewayError } from '../support/gateway-error-assertions';
 import { call } from '../support/http';
@@ -62,6 +63,18 @@ describe('rate limits shared through Redis', () => {
     expect(servedBy(a)).toBeGreaterThan(0);
     expect(servedBy(b)).toBeGreaterThan(0);
     expect(servedBy(a) + servedBy(b)).toBe(50);
+    // One key for the route's window, under the gateway's prefix, expiring with the window; refused hits were not counted.
+    const inspector = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await inspector.connect();
+      expect(await inspector.keys('gateway:rl:*')).toEqual(['gateway:rl:shared|route']);
+      expect(await inspector.get('gateway:rl:shared|route')).toBe('50');
+      const msLeft = await inspector.pttl('gateway:rl:shared|route');
+      expect(msLeft).toBeGreaterThan(0);
+      expect(msLeft).toBeLessThanOrEqual(5000);
+    } finally {
+      inspector.disconnect();
+    }
   }, 60_000);
 
   it('Redis that stops answering (frozen, connections open): after 50 ms fail-open serves and fail-closed answers 503, and limits come back with it', async () => {
