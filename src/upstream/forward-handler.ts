@@ -51,18 +51,19 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200 || this.settled) return true;
-    this.resumeUpstream = resume;
     // May throw (the request was cancelled meanwhile): undici then aborts the request with it.
-    this.sink = this.sinkFactory({ statusCode, headers: undiciUtil.parseHeaders(rawHeaders) });
+    const sink = this.sinkFactory({ statusCode, headers: undiciUtil.parseHeaders(rawHeaders) });
+    this.sink = sink;
+    // One listener for the whole body: a full sink pauses the upstream, its 'drain' resumes it.
+    this.resumeUpstream = resume;
+    sink.on('drain', resume);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     const sink = this.sink;
     if (sink === null || this.settled) return true;
-    if (sink.write(chunk)) return true;
-    sink.once('drain', this.resumeUpstream!);
-    return false;
+    return sink.write(chunk);
   }
 
   onComplete(): void {
