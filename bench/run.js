@@ -592,6 +592,10 @@ async function main() {
         out.ratios.policiesToGatewayReqPerSec = ratio(m('gateway-policies').reqPerSec, m('gateway').reqPerSec);
         out.ratios.policiesToGatewayCpuPerReq = ratio(m('gateway-policies').cpuUsPerReq, m('gateway').cpuUsPerReq);
       }
+      if (out.variants['gateway-healthcheck']) {
+        out.ratios.healthCheckToGatewayReqPerSec = ratio(m('gateway-healthcheck').reqPerSec, m('gateway').reqPerSec);
+        out.ratios.healthCheckToGatewayCpuPerReq = ratio(m('gateway-healthcheck').cpuUsPerReq, m('gateway').cpuUsPerReq);
+      }
       if (out.variants['gateway-ratelimit']) {
         out.ratios.rateLimitToGatewayReqPerSec = ratio(m('gateway-ratelimit').reqPerSec, m('gateway').reqPerSec);
         out.ratios.rateLimitToGatewayCpuPerReq = ratio(m('gateway-ratelimit').cpuUsPerReq, m('gateway').cpuUsPerReq);

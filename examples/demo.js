@@ -166,6 +166,7 @@ function printTryLines(url) {
     [`502 upstream_unreachable (nothing listens on 127.0.0.1:${DEAD_PORT})`, `curl -sS -i ${url}/api/inventory/items`],
     ['400 bad_request: an absolute-form target (the gateway is not an open proxy)', `curl -sS -i --request-target http://example.com/ ${url}/`],
     ['liveness', `curl -sS -i ${url}/_gateway/health/live`],
+    ['readiness: the users upstream is health-checked (GET /healthz every 5 s)', `curl -sS -i ${url}/_gateway/health/ready`],
   ];
   const lines = ['', `The gateway is listening on ${url} with ${CONFIG}. Try, from another terminal:`, ''];
   for (const [title, command] of examples) lines.push(`  # ${title}`, `  ${command}`, '');

@@ -77,6 +77,10 @@ function proxySection(results, markdown) {
     lines.push(`policies/bare req/s ${ratio(r.policiesToGatewayReqPerSec)}`);
     lines.push(`policies/bare CPU µs/req ${ratio(r.policiesToGatewayCpuPerReq)}`);
   }
+  if (r.healthCheckToGatewayReqPerSec !== undefined) {
+    lines.push(`health-checks/bare req/s ${ratio(r.healthCheckToGatewayReqPerSec)}`);
+    lines.push(`health-checks/bare CPU µs/req ${ratio(r.healthCheckToGatewayCpuPerReq)}`);
+  }
   if (r.rateLimitToGatewayReqPerSec !== undefined) {
     lines.push(`rate-limit/bare req/s ${ratio(r.rateLimitToGatewayReqPerSec)}`);
     lines.push(`rate-limit/bare CPU µs/req ${ratio(r.rateLimitToGatewayCpuPerReq)}`);

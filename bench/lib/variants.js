@@ -32,7 +32,7 @@ function generateRoutes(count, extra = {}) {
 }
 
 /** The gateway config: one upstream (the bench upstream), `routes` routes, optional policies. */
-function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = false }) {
+function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = false, healthCheck = false }) {
   const upstream = { targets: [upstreamUrl], pool: { maxSockets: 100, maxIdleSockets: 100, idleTimeoutMs: 30000 } };
   const routePolicies = {};
   const config = { upstreams: { bench: upstream }, routes: [] };
@@ -41,6 +41,10 @@ function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = fals
     config.defaults = { timeoutMs: 30000 };
     upstream.concurrency = { limit: 200 };
     Object.assign(routePolicies, { timeoutMs: 30000, concurrency: { limit: 100, queue: 100, queueTimeoutMs: 1000 } });
+  }
+  if (healthCheck) {
+    // Active checks every second on the upstream the requests go to (the bench upstream answers any path).
+    upstream.healthCheck = { path: '/healthz', intervalMs: 1000, timeoutMs: 500 };
   }
   if (rateLimit) {
     // Per client address, far above what one run sends: the cost of counting, never a 429.
@@ -88,6 +92,14 @@ function benchVariants(upstreamUrl) {
       label: 'gateway + memory rate limit (key ip, never trips)',
       kind: 'gateway',
       config: gatewayConfig(upstreamUrl, { routes: 10, rateLimit: true }),
+      cases: ['proxy'],
+      flag: '--policies',
+    },
+    {
+      name: 'gateway-healthcheck',
+      label: 'gateway, bare routes + active health checks (1 s)',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10, healthCheck: true }),
       cases: ['proxy'],
       flag: '--policies',
     },

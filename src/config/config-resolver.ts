@@ -18,6 +18,10 @@ export const CONFIG_DEFAULTS = Object.freeze({
   queueTimeoutMs: 1_000,
   healthIntervalMs: 5_000,
   healthTimeoutMs: 1_000,
+  // Envoy's outlier-detection defaults: 5 consecutive failures, 30 s, at most 300 s.
+  passiveConsecutiveFailures: 5,
+  passiveEjectMs: 30_000,
+  passiveMaxEjectMs: 300_000,
 });
 
 /** Applies defaults to a validated schema and deep-freezes the result. */
@@ -76,6 +80,11 @@ function resolveUpstream(name: string, u: UpstreamSchema): UpstreamSettings {
           healthyThreshold: u.healthCheck.healthyThreshold ?? 1,
         }
       : null,
+    passiveHealth: {
+      consecutiveFailures: u.passiveHealth?.consecutiveFailures ?? CONFIG_DEFAULTS.passiveConsecutiveFailures,
+      ejectMs: u.passiveHealth?.ejectMs ?? CONFIG_DEFAULTS.passiveEjectMs,
+      maxEjectMs: Math.max(u.passiveHealth?.maxEjectMs ?? CONFIG_DEFAULTS.passiveMaxEjectMs, u.passiveHealth?.ejectMs ?? CONFIG_DEFAULTS.passiveEjectMs),
+    },
     preserveHost: u.preserveHost ?? false,
   };
 }

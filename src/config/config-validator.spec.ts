@@ -95,6 +95,7 @@ describe('validateGatewayConfig', () => {
         connectTimeoutMs: 1000,
         concurrency: { limit: 50, queue: 0, queueTimeoutMs: CONFIG_DEFAULTS.queueTimeoutMs },
         healthCheck: { path: '/healthz', intervalMs: 5000, timeoutMs: 1000, unhealthyThreshold: 3, healthyThreshold: 1 },
+        passiveHealth: { consecutiveFailures: 5, ejectMs: 30_000, maxEjectMs: 300_000 },
         preserveHost: false,
       });
       expect(config.routes.map((r) => r.id)).toEqual(['users-me', 'users-read', 'legacy']);
@@ -175,6 +176,7 @@ describe('validateGatewayConfig', () => {
         connectTimeoutMs: CONFIG_DEFAULTS.connectTimeoutMs,
         concurrency: null,
         healthCheck: null,
+        passiveHealth: { consecutiveFailures: 5, ejectMs: 30_000, maxEjectMs: 300_000 },
         preserveHost: false,
       });
     });
@@ -217,6 +219,21 @@ describe('validateGatewayConfig', () => {
         ]),
       );
       expect(config.routes.map((r) => r.rateLimit?.key)).toEqual(['ip', 'route', 'header:x-api-key', 'consumer']);
+    });
+
+    it('passiveHealth: defaults per field, 0 failures turns ejection off, maxEjectMs never below ejectMs', () => {
+      const config = validateGatewayConfig({
+        upstreams: {
+          a: { targets: ['http://a'], passiveHealth: { consecutiveFailures: 0 } },
+          b: { targets: ['http://b'], passiveHealth: { ejectMs: 600_000 } },
+        },
+        routes: [],
+      });
+      expect(config.upstreams.a.passiveHealth).toEqual({ consecutiveFailures: 0, ejectMs: 30_000, maxEjectMs: 300_000 });
+      expect(config.upstreams.b.passiveHealth).toEqual({ consecutiveFailures: 5, ejectMs: 600_000, maxEjectMs: 600_000 });
+      expect(() => validateGatewayConfig({ upstreams: { a: { targets: ['http://a'], passiveHealth: { ejectMs: 0 } } }, routes: [] })).toThrow(
+        /upstreams\.a\.passiveHealth\.ejectMs/,
+      );
     });
 
     it('server.rateLimitFailMode takes open or closed, and defaults to open', () => {

@@ -64,6 +64,12 @@ export class HealthCheckSchema {
   @IsOptional() @IsInt() @Min(1) healthyThreshold?: number;
 }
 
+export class PassiveHealthSchema {
+  @IsOptional() @IsInt() @Min(0) consecutiveFailures?: number;
+  @IsOptional() @IsInt() @Min(1) ejectMs?: number;
+  @IsOptional() @IsInt() @Min(1) maxEjectMs?: number;
+}
+
 export class UpstreamSchema {
   @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsString({ each: true }) targets!: string[];
   @IsOptional() @IsIn(['round-robin', 'least-request']) loadBalancing?: 'round-robin' | 'least-request';
@@ -71,6 +77,7 @@ export class UpstreamSchema {
   @IsOptional() @IsInt() @Min(1) connectTimeoutMs?: number;
   @IsOptional() @ValidateNested() @Type(() => ConcurrencySchema) concurrency?: ConcurrencySchema;
   @IsOptional() @ValidateNested() @Type(() => HealthCheckSchema) healthCheck?: HealthCheckSchema;
+  @IsOptional() @ValidateNested() @Type(() => PassiveHealthSchema) passiveHealth?: PassiveHealthSchema;
   @IsOptional() @IsBoolean() preserveHost?: boolean;
 }
 

@@ -38,6 +38,16 @@ export interface HealthCheckSettings {
   readonly healthyThreshold: number;
 }
 
+/** Ejection of a target on proxied traffic (see README "Upstream health"). */
+export interface PassiveHealthSettings {
+  /** Consecutive connect failures or 5xx answers that eject a target; 0 turns ejection off. */
+  readonly consecutiveFailures: number;
+  /** The first ejection's length; each ejection in a row doubles it. */
+  readonly ejectMs: number;
+  /** The longest ejection. */
+  readonly maxEjectMs: number;
+}
+
 export interface UpstreamSettings {
   readonly name: string;
   readonly targets: readonly string[];
@@ -46,6 +56,7 @@ export interface UpstreamSettings {
   readonly connectTimeoutMs: number;
   readonly concurrency: ConcurrencySettings | null;
   readonly healthCheck: HealthCheckSettings | null;
+  readonly passiveHealth: PassiveHealthSettings;
   readonly preserveHost: boolean;
 }
 

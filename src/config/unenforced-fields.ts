@@ -4,7 +4,7 @@
  * when its feature lands.
  */
 const ROUTE_FIELDS: readonly string[] = [];
-const UPSTREAM_FIELDS = ['healthCheck'] as const;
+const UPSTREAM_FIELDS: readonly string[] = [];
 const DEFAULTS_FIELDS: readonly string[] = [];
 
 type RawObject = Record<string, unknown>;

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig } from '../config/gateway-config.types';
-import type { GatewayError } from '../errors/gateway-error';
+import { GatewayError } from '../errors/gateway-error';
 import type { GatewayLogger } from '../logging/gateway-logger';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { GATEWAY_LOGGER } from '../telemetry/telemetry.tokens';
@@ -15,7 +15,7 @@ import type { RequestCancellation } from '../timeout/request-cancellation';
 import type { RequestContext } from '../trace/request-context';
 import { upstreamTraceHeaders } from '../trace/request-context.factory';
 import type { AttemptProgress, UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
-import { mapUpstreamError } from '../upstream/upstream-error-mapper';
+import { isConnectFailure, mapUpstreamError } from '../upstream/upstream-error-mapper';
 import { UpstreamRegistry } from '../upstream/upstream-registry.service';
 import { bodyTooLarge, RequestBodyStream } from './request-body';
 import { clientResponseHeaders, upstreamRequestHeaders } from './request-headers';
@@ -72,10 +72,12 @@ export class ProxyService {
     };
     context.upstreamStartedAt = performance.now();
     let target = client.pickTarget();
+    if (target === null) throw noHealthyTarget(upstream);
     for (let attempt = 0; ; attempt++) {
       let discarded = false;
       const progress: AttemptProgress = { requestWritten: false };
-      context.target = target.url;
+      const current = target;
+      context.target = current.url;
       if (debug) this.logger.debug({ msg: 'forwarding', upstream, target: target.url, attempt });
       try {
         await client.forward(
@@ -83,6 +85,9 @@ export class ProxyService {
           { ...call, body },
           (head) => {
             onHead(head);
+            // Passive health: a 5xx answer counts against the target, anything else clears its streak.
+            if (head.statusCode >= 500) current.health.proxiedFailure(`answered ${head.statusCode}`);
+            else current.health.proxiedSuccess();
             if (retry.retriesStatus(attempt, head.statusCode)) {
               discarded = true;
               return discardSink();
@@ -97,12 +102,18 @@ export class ProxyService {
         // started is the upstream's (truncated), not a client abort. The exception filter then cuts it.
         const failure = this.failureOf(error, cancellation, upstream);
         if (failure.upstreamKind !== null) this.metrics.upstreamErrors.inc({ upstream, kind: failure.upstreamKind });
+        if (!cancellation.signal.aborted && isConnectFailure(error)) current.health.proxiedFailure(`connect failed (${failure.upstreamKind ?? 'error'})`);
         if (cancellation.signal.aborted || res.headersSent) throw failure;
         if (!retry.retriesError(attempt, error, progress, body === null || body.untouched)) throw failure;
+        // A retry goes to another healthy target where there is one; with none left, the failure stands.
+        target = client.pickTarget(current);
+        if (target === null) throw failure;
         if (debug) this.logger.debug({ msg: 'retrying', upstream, target: target.url, code: failure.code, kind: failure.upstreamKind });
         if (body !== null) body = req.pipe(new RequestBodyStream(this.bodyLimit, context));
+        continue;
       }
-      target = client.pickTarget(target);
+      target = client.pickTarget(current);
+      if (target === null) throw noHealthyTarget(upstream);
     }
   }
 
@@ -139,4 +150,8 @@ function discardSink(): Writable {
 function clientAddress(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function noHealthyTarget(upstream: string): GatewayError {
+  return new GatewayError('no_healthy_target', `every target of upstream "${upstream}" is unhealthy`, { 'retry-after': '1' });
 }

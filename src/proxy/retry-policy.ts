@@ -1,6 +1,5 @@
-import { errors } from 'undici';
 import type { AttemptProgress } from '../upstream/upstream-client';
-import { upstreamErrorKind } from '../upstream/upstream-error-mapper';
+import { isConnectFailure } from '../upstream/upstream-error-mapper';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 const RETRY_STATUS = new Set([502, 503]);
@@ -41,10 +40,6 @@ export class RetryPolicy {
     this.staleReplayUsed = true;
     return true;
   }
-}
-
-function isConnectFailure(error: unknown): boolean {
-  return error instanceof errors.ConnectTimeoutError || upstreamErrorKind(error) === 'refused';
 }
 
 function isStaleSocketFailure(error: unknown): boolean {

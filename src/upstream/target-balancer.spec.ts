@@ -1,4 +1,5 @@
 import { TargetBalancer } from './target-balancer';
+import { TargetHealth } from './target-health';
 import { UpstreamTarget } from './upstream-target';
 
 function targets(count: number): UpstreamTarget[] {
@@ -6,7 +7,15 @@ function targets(count: number): UpstreamTarget[] {
 }
 
 function picks(balancer: TargetBalancer, count: number): string[] {
-  return Array.from({ length: count }, () => balancer.pick().url);
+  return Array.from({ length: count }, () => balancer.pick()?.url ?? 'none');
+}
+
+/** A target taken out by passive health (one failure ejects it for a minute). */
+function unhealthy(url: string): UpstreamTarget {
+  const target = new UpstreamTarget(url, new TargetHealth({ consecutiveFailures: 1, ejectMs: 60_000, maxEjectMs: 60_000 }, null, () => undefined));
+  target.health.proxiedFailure('refused');
+  target.health.dispose();
+  return target;
 }
 
 describe('TargetBalancer', () => {
@@ -86,7 +95,7 @@ describe('TargetBalancer', () => {
       const list = targets(3);
       const balancer = new TargetBalancer(list, 'least-request');
       // Each pick starts a request that never ends: least-request must fill targets evenly.
-      for (let i = 0; i < 30; i++) balancer.pick().inFlight++;
+      for (let i = 0; i < 30; i++) balancer.pick()!.inFlight++;
       expect(list.map((t) => t.inFlight)).toEqual([10, 10, 10]);
     });
 
@@ -95,6 +104,29 @@ describe('TargetBalancer', () => {
       a.inFlight = 50;
       expect(picks(new TargetBalancer([a], 'least-request'), 2)).toEqual([a.url, a.url]);
     });
+  });
+});
+
+describe('TargetBalancer and target health', () => {
+  it.each(['round-robin', 'least-request'] as const)('%s skips unhealthy targets', (strategy) => {
+    const [a, c] = targets(2);
+    const b = unhealthy('http://127.0.0.1:4002');
+    expect(b.healthy).toBe(false);
+    const picked = picks(new TargetBalancer([a, b, c], strategy), 6);
+    expect(picked.filter((url) => url === b.url)).toEqual([]);
+    expect(new Set(picked)).toEqual(new Set([a.url, c.url]));
+  });
+
+  it.each(['round-robin', 'least-request'] as const)('%s answers null when no target is healthy', (strategy) => {
+    const balancer = new TargetBalancer([unhealthy('http://127.0.0.1:4001'), unhealthy('http://127.0.0.1:4002')], strategy);
+    expect(balancer.pick()).toBeNull();
+  });
+
+  it('a retry avoids the target that failed when another healthy one exists, and takes it again when it is the only one', () => {
+    const [a] = targets(1);
+    const b = unhealthy('http://127.0.0.1:4002');
+    const balancer = new TargetBalancer([a, b], 'round-robin');
+    expect(balancer.pick(a)).toBe(a);
   });
 });
 

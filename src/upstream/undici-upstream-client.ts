@@ -3,6 +3,7 @@ import type { UpstreamSettings } from '../config/gateway-config.types';
 import { TargetBalancer } from './target-balancer';
 import { ForwardHandler } from './forward-handler';
 import type { AttemptProgress, ResponseSinkFactory, UpstreamClient, UpstreamRequest } from './upstream-client';
+import { TargetHealth, type HealthTransition } from './target-health';
 import { UpstreamTarget } from './upstream-target';
 
 /**
@@ -15,8 +16,16 @@ export class UndiciUpstreamClient implements UpstreamClient {
   private readonly pools = new Map<UpstreamTarget, Pool>();
   private readonly balancer: TargetBalancer;
 
-  constructor(readonly settings: UpstreamSettings) {
-    this.targets = settings.targets.map((url) => new UpstreamTarget(url));
+  /** `onHealthChange` hears every health transition of every target (the log line). */
+  constructor(
+    readonly settings: UpstreamSettings,
+    onHealthChange: (target: UpstreamTarget, transition: HealthTransition) => void = () => undefined,
+  ) {
+    this.targets = settings.targets.map((url) => {
+      const health = new TargetHealth(settings.passiveHealth, settings.healthCheck, (transition) => onHealthChange(target, transition));
+      const target = new UpstreamTarget(url, health);
+      return target;
+    });
     for (const target of this.targets) {
       this.pools.set(
         target,
@@ -35,7 +44,7 @@ export class UndiciUpstreamClient implements UpstreamClient {
     this.balancer = new TargetBalancer(this.targets, settings.loadBalancing);
   }
 
-  pickTarget(avoid?: UpstreamTarget): UpstreamTarget {
+  pickTarget(avoid?: UpstreamTarget): UpstreamTarget | null {
     return this.balancer.pick(avoid);
   }
 
@@ -57,6 +66,7 @@ export class UndiciUpstreamClient implements UpstreamClient {
   }
 
   async close(): Promise<void> {
+    for (const target of this.targets) target.health.dispose();
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 }

@@ -31,8 +31,8 @@ export type ResponseSinkFactory = (head: UpstreamResponseHead) => Writable;
 export interface UpstreamClient {
   readonly settings: UpstreamSettings;
   readonly targets: readonly UpstreamTarget[];
-  /** The target for the next attempt; `avoid` is skipped when another target exists. */
-  pickTarget(avoid?: UpstreamTarget): UpstreamTarget;
+  /** The healthy target for the next attempt (`avoid` skipped when another exists), or null when none is healthy. */
+  pickTarget(avoid?: UpstreamTarget): UpstreamTarget | null;
   /**
    * Streams the request to `target` and the response into the sink; rejects on any failure or
    * at once when the request's signal aborts, and records in `progress` how far it got.

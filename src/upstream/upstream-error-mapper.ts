@@ -20,6 +20,11 @@ export function mapUpstreamError(error: unknown, upstream: string): GatewayError
   return new GatewayError('upstream_unreachable', `upstream "${upstream}" failed (${kind})`, {}, kind, { cause: error });
 }
 
+/** The upstream was never reached: connection refused, DNS failure, unreachable, connect timeout. */
+export function isConnectFailure(error: unknown): boolean {
+  return error instanceof errors.ConnectTimeoutError || upstreamErrorKind(error) === 'refused';
+}
+
 export function upstreamErrorKind(error: unknown): UpstreamErrorKind {
   if (error instanceof errors.ConnectTimeoutError || error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError) {
     return 'timeout';

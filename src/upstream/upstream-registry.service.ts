@@ -5,7 +5,11 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig, UpstreamSettings } from '../config/gateway-config.types';
+import type { GatewayLogger } from '../logging/gateway-logger';
+import { GATEWAY_LOGGER } from '../telemetry/telemetry.tokens';
+import type { HealthTransition } from './target-health';
 import { UndiciUpstreamClient } from './undici-upstream-client';
+import type { UpstreamTarget } from './upstream-target';
 import type { UpstreamClient } from './upstream-client';
 
 /**
@@ -18,9 +22,16 @@ export class UpstreamRegistry implements OnApplicationShutdown {
   private readonly clients = new Map<string, UpstreamClient>();
   private readonly httpServices = new Map<string, HttpService>();
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(GATEWAY_LOGGER) logger: GatewayLogger) {
     for (const settings of Object.values(config.upstreams)) {
-      this.clients.set(settings.name, new UndiciUpstreamClient(settings));
+      const upstream = settings.name;
+      // One line per health transition: target, from, to, reason.
+      const logTransition = (target: UpstreamTarget, t: HealthTransition): void => {
+        const line = { context: 'Health', msg: 'target health changed', upstream, target: target.url, from: t.from, to: t.to, reason: t.reason };
+        if (t.to === 'unhealthy') logger.warn(line);
+        else logger.info(line);
+      };
+      this.clients.set(upstream, new UndiciUpstreamClient(settings, logTransition));
     }
   }
 

@@ -1,0 +1,72 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { HealthCheckSettings } from '../config/gateway-config.types';
+import { UpstreamRegistry } from '../upstream/upstream-registry.service';
+import type { UpstreamTarget } from '../upstream/upstream-target';
+
+/** How far each interval is moved at random (±10%), so upstreams checked at the same interval drift apart. */
+const JITTER = 0.1;
+
+/**
+ * Active health checks (CONTRACT §3 `healthCheck`): every `intervalMs`, each target of an
+ * upstream that has one gets `GET <target><path>` through the upstream's own control-plane
+ * client (its @nestjs/axios HttpService), bounded by `timeoutMs`. A 2xx or 3xx answer is a
+ * success; anything else, or no answer, a failure. One timer per upstream, with jitter and a
+ * random first delay so fifty upstreams do not probe in lock-step; timers are unref'd and
+ * stopped when the gateway stops.
+ */
+@Injectable()
+export class ActiveHealthChecks implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(private readonly upstreams: UpstreamRegistry) {}
+
+  onApplicationBootstrap(): void {
+    for (const name of this.upstreams.names) {
+      const check = this.upstreams.client(name).settings.healthCheck;
+      if (check !== null) this.schedule(name, check, Math.random() * Math.min(check.intervalMs, 1000));
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /** Timers running now: one per upstream with a healthCheck. */
+  get timerCount(): number {
+    return this.timers.size;
+  }
+
+  private schedule(name: string, check: HealthCheckSettings, delayMs: number): void {
+    const timer = setTimeout(() => {
+      void this.probeAll(name, check).finally(() => {
+        if (!this.stopped) this.schedule(name, check, check.intervalMs * (1 - JITTER + 2 * JITTER * Math.random()));
+      });
+    }, delayMs);
+    timer.unref();
+    this.timers.set(name, timer);
+  }
+
+  private async probeAll(name: string, check: HealthCheckSettings): Promise<void> {
+    await Promise.all(this.upstreams.client(name).targets.map((target) => this.probe(name, target, check)));
+  }
+
+  private async probe(name: string, target: UpstreamTarget, check: HealthCheckSettings): Promise<void> {
+    let ok = false;
+    let reason: string;
+    try {
+      const response = await this.upstreams.httpService(name).axiosRef.get(`${target.url}${check.path}`, {
+        timeout: check.timeoutMs,
+        responseType: 'text',
+      });
+      ok = response.status >= 200 && response.status < 400;
+      reason = `GET ${check.path} answered ${response.status}`;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      reason = `GET ${check.path} failed: ${typeof code === 'string' ? code : error instanceof Error ? error.message : String(error)}`;
+    }
+    if (!this.stopped) target.health.probed(ok, reason);
+  }
+}
