@@ -329,8 +329,9 @@ describe('bulkheads: route and upstream concurrency limits', () => {
       upstreams: {
         fast: { targets: [fast.url], concurrency: { limit: 10, queue: 10, queueTimeoutMs: 500 } },
         slow: { targets: [slow.url], concurrency: { limit: 15, queue: 10, queueTimeoutMs: 300 } },
-        resetting: { targets: [resetting.url], concurrency: { limit: 10 } },
-        dead: { targets: [`http://127.0.0.1:${deadPort}`], concurrency: { limit: 10 } },
+        // Failing targets stay in rotation (no passive ejection): the mix must keep its 502s.
+        resetting: { targets: [resetting.url], concurrency: { limit: 10 }, passiveHealth: { consecutiveFailures: 0 } },
+        dead: { targets: [`http://127.0.0.1:${deadPort}`], concurrency: { limit: 10 }, passiveHealth: { consecutiveFailures: 0 } },
       },
       routes: [
         { id: 'ok', path: '/ok', upstream: 'fast', concurrency: { limit: 10, queue: 10, queueTimeoutMs: 500 } },

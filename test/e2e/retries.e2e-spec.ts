@@ -9,6 +9,12 @@ import { closedPort } from '../support/upstream-fixture';
  */
 
 const resources = testResources();
+
+/*
+ * Upstreams with a failing target turn passive ejection off (`consecutiveFailures: 0`): these
+ * tests are about retries, which must keep meeting the failing target. Ejection has its own
+ * spec (upstream-health.e2e-spec.ts).
+ */
 const { gatewayWith, upstream } = resources;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -124,7 +130,7 @@ describe('retries', () => {
     const live = await upstream();
     const dead = `http://127.0.0.1:${await closedPort()}`;
     const gateway = await gatewayWith({
-      upstreams: { mixed: { targets: [dead, live.url] } },
+      upstreams: { mixed: { targets: [dead, live.url], passiveHealth: { consecutiveFailures: 0 } } },
       routes: [
         { id: 'with-retry', path: '/retry', upstream: 'mixed', retry: { attempts: 1 } },
         { id: 'without-retry', path: '/plain', upstream: 'mixed' },
@@ -148,7 +154,7 @@ describe('retries', () => {
     const live = await upstream();
     const dead = `http://127.0.0.1:${await closedPort()}`;
     const gateway = await gatewayWith({
-      upstreams: { mixed: { targets: [dead, live.url] } },
+      upstreams: { mixed: { targets: [dead, live.url], passiveHealth: { consecutiveFailures: 0 } } },
       routes: [{ id: 'writes', path: '/writes', upstream: 'mixed', retry: { attempts: 2 } }],
     });
 
@@ -178,7 +184,7 @@ describe('retries', () => {
     });
     const live = await upstream();
     const gateway = await gatewayWith({
-      upstreams: { flaky: { targets: [unavailable.url, live.url] } },
+      upstreams: { flaky: { targets: [unavailable.url, live.url], passiveHealth: { consecutiveFailures: 0 } } },
       routes: [{ id: 'flaky', path: '/flaky', upstream: 'flaky', retry: { attempts: 1 } }],
     });
 
