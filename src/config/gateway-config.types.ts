@@ -40,7 +40,7 @@ export interface HealthCheckSettings {
 
 /** Ejection of a target on proxied traffic (see README "Upstream health"). */
 export interface PassiveHealthSettings {
-  /** Consecutive connect failures or 5xx answers that eject a target; 0 turns ejection off. */
+  /** Consecutive connect failures or 502/503/504 answers that eject a target; 0 turns ejection off. */
   readonly consecutiveFailures: number;
   /** The first ejection's length; each ejection in a row doubles it. */
   readonly ejectMs: number;

@@ -85,8 +85,9 @@ export class ProxyService {
           { ...call, body },
           (head) => {
             onHead(head);
-            // Passive health: a 5xx answer counts against the target, anything else clears its streak.
-            if (head.statusCode >= 500) current.health.proxiedFailure(`answered ${head.statusCode}`);
+            // Passive health: a gateway-type failure (502/503/504) counts against the target; an
+            // application's own 500 says nothing about the target as a whole.
+            if (head.statusCode >= 502 && head.statusCode <= 504) current.health.proxiedFailure(`answered ${head.statusCode}`);
             else current.health.proxiedSuccess();
             if (retry.retriesStatus(attempt, head.statusCode)) {
               discarded = true;

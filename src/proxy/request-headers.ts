@@ -14,14 +14,26 @@ export interface ForwardingContext {
  * gateway vouches for them, so they are dropped; X-Forwarded-For/-Proto/-Host are overwritten.
  */
 const CLIENT_CLAIMS = new Set([
+  // who the client is
   'forwarded',
   'x-real-ip',
-  'x-forwarded-port',
-  'x-forwarded-prefix',
-  'x-forwarded-server',
   'x-client-ip',
   'true-client-ip',
   'x-cluster-client-ip',
+  // how and where it came in (Rack, Spring and others read these before X-Forwarded-Proto/-Host)
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-forwarded-scheme',
+  'x-forwarded-ssl',
+  'front-end-https',
+  'x-url-scheme',
+  'x-original-host',
+  'x-host',
+  // which path it asked for (Symfony, Zend and IIS route on these, past the gateway's route match)
+  'x-original-url',
+  'x-rewrite-url',
+  'x-forwarded-uri',
 ]);
 
 /**

@@ -71,7 +71,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
     try {
       const [hits, msLeft, blocked] = await this.withinTimeout(this.client.gatewayHit(REDIS_KEY_PREFIX + key, limit, ttl));
-      this.outage.recovered();
+      this.outage.hitSucceeded();
       return windowRecord(hits, msLeft, blocked === 1);
     } catch (error) {
       this.outage.hitFailed(error);

@@ -79,17 +79,34 @@ describe('TargetHealth', () => {
       expect(transitions[0].reason).toBe('2 failed health check(s) (last: ECONNREFUSED)');
     });
 
-    it('bring back a target ejected by traffic; no timer does it', () => {
+    it('bring back a target ejected by traffic once its ejection period is over; no timer does it', () => {
       const { health, transitions } = tracked(ACTIVE);
+      health.probed(true, 'answered 200');
+      health.probed(true, 'answered 200');
       for (let i = 0; i < 3; i++) health.proxiedFailure('refused');
       expect(health.healthy).toBe(false);
       expect(jest.getTimerCount()).toBe(0);
-      jest.advanceTimersByTime(60_000);
+      // Probes passing during the ejection do not cut it short (successes before it do not count either).
+      health.probed(true, 'answered 200');
+      health.probed(true, 'answered 200');
       expect(health.healthy).toBe(false);
+      jest.advanceTimersByTime(1000);
       health.probed(true, 'answered 200');
       health.probed(true, 'answered 200');
       expect(health.healthy).toBe(true);
       expect(path(transitions)).toEqual(['healthy->unhealthy', 'unhealthy->healthy']);
+    });
+
+    it('a target brought back by probes is on probation: failing again ejects it for twice as long', () => {
+      const { health, transitions } = tracked(ACTIVE);
+      for (let i = 0; i < 3; i++) health.proxiedFailure('answered 503');
+      jest.advanceTimersByTime(1000);
+      health.probed(true, 'answered 200');
+      health.probed(true, 'answered 200');
+      expect(health.healthy).toBe(true);
+      health.proxiedFailure('answered 503');
+      expect(health.healthy).toBe(false);
+      expect(transitions[transitions.length - 1].reason).toMatch(/^ejected for 2000 ms: failed again after an ejection/);
     });
   });
 

@@ -25,11 +25,12 @@ const OUTSIDE_REQUESTS = new AsyncResource('GatewayTargetHealth');
  * One target's health, from two sources:
  * - active checks (when the upstream has `healthCheck`): `unhealthyThreshold` failed probes in
  *   a row take it out, `healthyThreshold` good ones bring it back;
- * - proxied traffic (`passiveHealth`): `consecutiveFailures` connect failures or 5xx answers in
- *   a row eject it for `ejectMs`, doubled for each ejection in a row up to `maxEjectMs`. After
+ * - proxied traffic (`passiveHealth`): `consecutiveFailures` failures in a row eject it for `ejectMs`, doubled for each ejection in a row up to `maxEjectMs`. After
  *   that it is tried again on probation: its first failure ejects it again, for longer; its
  *   first success ends the streak. Where active checks are configured they, not a timer, bring
- *   an ejected target back.
+ *   an ejected target back: passing probes once its ejection period is over.
+ * Only failures that say the target itself is unwell count: connect failures and 502, 503 and
+ * 504 answers (an application's own 500 on one endpoint does not take the whole target out).
  * It is healthy when neither source has taken it out. Each change is reported once.
  */
 export class TargetHealth {
@@ -41,6 +42,8 @@ export class TargetHealth {
   private ejected = false;
   private probation = false;
   private ejectionsInARow = 0;
+  /** Date.now() when the current ejection's period ends. */
+  private ejectedUntil = 0;
   private readmitTimer: NodeJS.Timeout | null = null;
   private last: HealthTransition | null = null;
 
@@ -59,7 +62,7 @@ export class TargetHealth {
     return this.last;
   }
 
-  /** A proxied request failed to connect, or the target answered 5xx. */
+  /** A proxied request failed to connect, or the target answered 502, 503 or 504. */
   proxiedFailure(reason: string): void {
     if (this.passive.consecutiveFailures === 0 || this.ejected) return;
     this.passiveFailures++;
@@ -69,7 +72,7 @@ export class TargetHealth {
     }
   }
 
-  /** A proxied request got an answer below 500. */
+  /** A proxied request got any other answer. */
   proxiedSuccess(): void {
     this.passiveFailures = 0;
     if (this.probation) {
@@ -88,7 +91,9 @@ export class TargetHealth {
       if (this.activeSuccesses < active.healthyThreshold) return;
       const wasOut = this.activeDown || this.ejected;
       this.activeDown = false;
-      if (this.ejected) this.readmit(false);
+      // An ejection lasts its whole period even when probes pass (the probe path may be fine while
+      // traffic fails); after it, passing probes bring the target back on probation.
+      if (this.ejected && Date.now() >= this.ejectedUntil) this.readmit(true);
       if (wasOut) this.update(`${this.activeSuccesses} successful health check(s) (${reason})`);
     } else {
       this.activeSuccesses = 0;
@@ -110,7 +115,9 @@ export class TargetHealth {
     this.ejected = true;
     this.probation = false;
     this.passiveFailures = 0;
+    this.activeSuccesses = 0;
     const ms = Math.min(this.passive.ejectMs * 2 ** this.ejectionsInARow, this.passive.maxEjectMs);
+    this.ejectedUntil = Date.now() + ms;
     this.ejectionsInARow++;
     this.update(`ejected for ${ms} ms: ${reason}`);
     // With active checks, their successes bring the target back; otherwise time does.

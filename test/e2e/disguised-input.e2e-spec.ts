@@ -37,6 +37,11 @@ const SPOOFED = [
   'True-Client-IP: 10.0.0.1',
   'X-Client-IP: 10.0.0.1',
   'X-Cluster-Client-IP: 10.0.0.1',
+  'X-Forwarded-Scheme: https',
+  'X-Forwarded-Ssl: on',
+  'X-Original-URL: /admin',
+  'X-Rewrite-URL: /admin',
+  'X-Original-Host: admin.internal',
 ].join('\r\n');
 
 describe('forwarding headers a client sends about itself', () => {
@@ -46,7 +51,9 @@ describe('forwarding headers a client sends about itself', () => {
     expect(res.status).toBe(200);
     const [sent] = gateway.seen();
     expect(sent.headers).toMatchObject({ 'x-forwarded-for': '127.0.0.1', 'x-forwarded-host': 'gw', 'x-forwarded-proto': 'http' });
-    for (const name of ['forwarded', 'x-real-ip', 'x-forwarded-port', 'x-forwarded-prefix', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip']) {
+    const claims = ['forwarded', 'x-real-ip', 'x-forwarded-port', 'x-forwarded-prefix', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip'];
+    claims.push('x-forwarded-scheme', 'x-forwarded-ssl', 'x-original-url', 'x-rewrite-url', 'x-original-host');
+    for (const name of claims) {
       expect({ [name]: sent.headers[name] }).toEqual({ [name]: undefined });
     }
   });

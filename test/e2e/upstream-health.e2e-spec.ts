@@ -176,14 +176,26 @@ describe('passive health', () => {
     expect(String(lines[2].reason)).toMatch(/^ejected for 600 ms: failed again after an ejection/);
   }, 20_000);
 
+  it('an application’s own 500s do not eject a target (only connect failures and 502/503/504 count)', async () => {
+    const buggy = await restartableTarget('buggy', 500);
+    const { gateway } = await gatewayWith({
+      upstreams: { app: { targets: [buggy.url], passiveHealth: { consecutiveFailures: 2, ejectMs: 60_000 } } },
+      routes: [{ id: 'app', path: '/app', upstream: 'app' }],
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call(`${gateway.url}/app`)).status);
+    expect(statuses).toEqual([500, 500, 500, 500, 500, 500]);
+    expect(buggy.served).toBe(6);
+  });
+
   it('when every target is out: 503 no_healthy_target at once, without reaching the upstream', async () => {
-    const failing = await restartableTarget('failing', 500);
+    const failing = await restartableTarget('failing', 503);
     const { gateway } = await gatewayWith({
       upstreams: { broken: { targets: [failing.url], passiveHealth: { consecutiveFailures: 2, ejectMs: 60_000 } } },
       routes: [{ id: 'broken', path: '/broken', upstream: 'broken' }],
     });
-    expect((await call(`${gateway.url}/broken`)).status).toBe(500);
-    expect((await call(`${gateway.url}/broken`)).status).toBe(500);
+    expect((await call(`${gateway.url}/broken`)).status).toBe(503);
+    expect((await call(`${gateway.url}/broken`)).status).toBe(503);
     for (let i = 0; i < 5; i++) {
       const res = await call(`${gateway.url}/broken`);
       expectGatewayError({ status: res.status, headers: res.headers, text: res.text }, 503, 'no_healthy_target', 'broken');
