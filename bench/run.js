@@ -584,21 +584,12 @@ async function main() {
         gatewayToPeerCpuPerReq: ratio(m('gateway').cpuUsPerReq, m('peer').cpuUsPerReq),
         gatewayToPeerP99: ratio(m('gateway').p99, m('peer').p99),
       };
-      if (out.variants['gateway-accesslog']) {
-        out.ratios.accessLogToGatewayReqPerSec = ratio(m('gateway-accesslog').reqPerSec, m('gateway').reqPerSec);
-        out.ratios.accessLogToGatewayCpuPerReq = ratio(m('gateway-accesslog').cpuUsPerReq, m('gateway').cpuUsPerReq);
-      }
-      if (out.variants['gateway-policies']) {
-        out.ratios.policiesToGatewayReqPerSec = ratio(m('gateway-policies').reqPerSec, m('gateway').reqPerSec);
-        out.ratios.policiesToGatewayCpuPerReq = ratio(m('gateway-policies').cpuUsPerReq, m('gateway').cpuUsPerReq);
-      }
-      if (out.variants['gateway-healthcheck']) {
-        out.ratios.healthCheckToGatewayReqPerSec = ratio(m('gateway-healthcheck').reqPerSec, m('gateway').reqPerSec);
-        out.ratios.healthCheckToGatewayCpuPerReq = ratio(m('gateway-healthcheck').cpuUsPerReq, m('gateway').cpuUsPerReq);
-      }
-      if (out.variants['gateway-ratelimit']) {
-        out.ratios.rateLimitToGatewayReqPerSec = ratio(m('gateway-ratelimit').reqPerSec, m('gateway').reqPerSec);
-        out.ratios.rateLimitToGatewayCpuPerReq = ratio(m('gateway-ratelimit').cpuUsPerReq, m('gateway').cpuUsPerReq);
+      // Each design variant against the bare gateway of the same run: <prefix>ToGatewayReqPerSec / CpuPerReq.
+      const againstBare = { 'gateway-accesslog': 'accessLog', 'gateway-policies': 'policies', 'gateway-healthcheck': 'healthCheck', 'gateway-ratelimit': 'rateLimit' };
+      for (const [variant, prefix] of Object.entries(againstBare)) {
+        if (!out.variants[variant]) continue;
+        out.ratios[`${prefix}ToGatewayReqPerSec`] = ratio(m(variant).reqPerSec, m('gateway').reqPerSec);
+        out.ratios[`${prefix}ToGatewayCpuPerReq`] = ratio(m(variant).cpuUsPerReq, m('gateway').cpuUsPerReq);
       }
       if (cases.has('proxy')) results.proxy = out;
       if (out.variants['gateway-10k'] && out.variants.gateway) {

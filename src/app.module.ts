@@ -56,7 +56,7 @@ export class AppModule {
        *   3. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
        *   4. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
        *   5. ProxyController      stream to the upstream and back, retrying where allowed
-       * Errors from any step     GatewayExceptionFilter, the JSON of CONTRACT §5
+       * Errors from any step     GatewayExceptionFilter, the JSON of README "Errors and status codes"
        */
       providers: [
         { provide: APP_GUARD, useExisting: RouteMatchGuard },

@@ -23,7 +23,7 @@ const NOT_A_FORWARD_PROXY = 'this gateway is not a forward proxy: use an origin-
  * The Node server under Fastify, and the first step of every request: its trace context is
  * created and entered here (CLS), its X-Request-Id set on the response and its outcome tracked,
  * before Fastify or Nest see it, so even requests refused at this level carry ids. Requests
- * that must never reach routing are refused here (CONTRACT §4): absolute-form and asterisk-form
+ * that must never reach routing are refused here (README "Proxying and headers"): absolute-form and asterisk-form
  * targets, missing or duplicate Host, and CONNECT, which Node hands to a separate event.
  */
 export function createGatewayServer(handler: RequestHandler, options: GatewayServerOptions): Server {

@@ -69,21 +69,11 @@ function proxySection(results, markdown) {
     `gateway/peer CPU µs/req ${ratio(r.gatewayToPeerCpuPerReq)}`,
     `gateway/peer p99 ${ratio(r.gatewayToPeerP99)}`,
   ];
-  if (r.accessLogToGatewayReqPerSec !== undefined) {
-    lines.push(`access-log/bare req/s ${ratio(r.accessLogToGatewayReqPerSec)}`);
-    lines.push(`access-log/bare CPU µs/req ${ratio(r.accessLogToGatewayCpuPerReq)}`);
-  }
-  if (r.policiesToGatewayReqPerSec !== undefined) {
-    lines.push(`policies/bare req/s ${ratio(r.policiesToGatewayReqPerSec)}`);
-    lines.push(`policies/bare CPU µs/req ${ratio(r.policiesToGatewayCpuPerReq)}`);
-  }
-  if (r.healthCheckToGatewayReqPerSec !== undefined) {
-    lines.push(`health-checks/bare req/s ${ratio(r.healthCheckToGatewayReqPerSec)}`);
-    lines.push(`health-checks/bare CPU µs/req ${ratio(r.healthCheckToGatewayCpuPerReq)}`);
-  }
-  if (r.rateLimitToGatewayReqPerSec !== undefined) {
-    lines.push(`rate-limit/bare req/s ${ratio(r.rateLimitToGatewayReqPerSec)}`);
-    lines.push(`rate-limit/bare CPU µs/req ${ratio(r.rateLimitToGatewayCpuPerReq)}`);
+  const againstBare = { accessLog: 'access-log', policies: 'policies', healthCheck: 'health-checks', rateLimit: 'rate-limit' };
+  for (const [prefix, label] of Object.entries(againstBare)) {
+    if (r[`${prefix}ToGatewayReqPerSec`] === undefined) continue;
+    lines.push(`${label}/bare req/s ${ratio(r[`${prefix}ToGatewayReqPerSec`])}`);
+    lines.push(`${label}/bare CPU µs/req ${ratio(r[`${prefix}ToGatewayCpuPerReq`])}`);
   }
   return { head, body: t, ratios: lines, footnotes };
 }

@@ -5,7 +5,7 @@ import { CONFIG_DEFAULTS } from './config-resolver';
 import { validateGatewayConfig } from './config-validator';
 import type { GatewayConfig } from './gateway-config.types';
 
-/** The example of CONTRACT §3, verbatim. */
+/** The example of README "Config file reference", verbatim. */
 const CONTRACT_EXAMPLE = `
 server:
   bodyLimitBytes: 10485760          # request bodies above this get 413; default 10 MiB
@@ -77,7 +77,7 @@ function isDeepFrozen(value: unknown, path = 'config'): string[] {
 }
 
 describe('validateGatewayConfig', () => {
-  describe('the CONTRACT §3 example', () => {
+  describe('the README "Config file reference" example', () => {
     let config: GatewayConfig;
 
     beforeAll(() => {
@@ -282,7 +282,7 @@ describe('validateGatewayConfig', () => {
       expect(problemsOf(raw)).toEqual([expect.stringMatching(/^server\.pathEscapedSlashes: .*reject, keep/)]);
     });
 
-    it('names the field, as in CONTRACT §2', () => {
+    it('names the field, as in README "Environment variables"', () => {
       const raw = contractExample();
       (raw.routes as Raw[])[2].upstream = 'orders';
       expect(problemsOf(raw)).toEqual(['routes[2].upstream: "orders" is not a defined upstream']);

@@ -23,7 +23,7 @@ function portOrRejected(value: string): number | 'rejected' {
 }
 
 describe('validateEnvironment', () => {
-  it('applies the CONTRACT §2 defaults to an empty environment', () => {
+  it('applies the README "Environment variables" defaults to an empty environment', () => {
     expect(validateEnvironment({})).toEqual({
       configPath: 'config/gateway.yaml',
       host: '0.0.0.0',
@@ -120,7 +120,7 @@ describe('validateEnvironment', () => {
   });
 
   describe('LOG_LEVEL', () => {
-    it('has the values of CONTRACT §2', () => {
+    it('has the values of README "Environment variables"', () => {
       expect([...LOG_LEVELS]).toEqual(['debug', 'info', 'warn', 'error']);
     });
 

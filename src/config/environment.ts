@@ -7,7 +7,7 @@ import { flattenValidationErrors } from './validation-messages';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** CONTRACT §2. Read by @nestjs/config from the process, then `.env.<NODE_ENV>`, then `.env`. */
+/** README "Environment variables". Read by @nestjs/config from the process, then `.env.<NODE_ENV>`, then `.env`. */
 export class EnvironmentSchema {
   @IsOptional() @IsString() @MinLength(1) GATEWAY_CONFIG?: string;
   @IsOptional() @IsString() @MinLength(1) GATEWAY_HOST?: string;

@@ -1,4 +1,4 @@
-/** CONTRACT §5: every error the gateway itself produces, with its status and reason phrase. */
+/** README "Errors and status codes": every error the gateway itself produces, with its status and reason phrase. */
 export const ERROR_CATALOGUE = {
   bad_request: { status: 400, error: 'Bad Request' },
   no_route: { status: 404, error: 'Not Found' },

@@ -13,7 +13,7 @@ const CODE_BY_STATUS: Readonly<Record<number, GatewayErrorCode>> = {
   413: 'body_too_large',
 };
 
-/** The one place where errors become responses (CONTRACT §5). */
+/** The one place where errors become responses (README "Errors and status codes"). */
 @Catch()
 export class GatewayExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('GatewayExceptionFilter');

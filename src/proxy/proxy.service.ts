@@ -22,7 +22,7 @@ import { clientResponseHeaders, upstreamRequestHeaders } from './request-headers
 import { RetryPolicy } from './retry-policy';
 
 /**
- * Forwards one matched request to its upstream and streams the response back (CONTRACT §4),
+ * Forwards one matched request to its upstream and streams the response back (README "Proxying and headers"),
  * retrying on another target where the route's retry policy allows. Both bodies stream with
  * backpressure; nothing is buffered whole.
  */

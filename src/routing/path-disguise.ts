@@ -14,7 +14,7 @@ const DOT_SEGMENT_WITH_PARAMS = /(^|\/)\.\.?(;|%3B)/i;
  */
 export function pathDisguise(path: string, escapedSlashes: PathEscapedSlashes): string | null {
   if (path.includes('\\')) return 'a backslash in the path';
-  if (DOT_SEGMENT_WITH_PARAMS.test(path)) return 'a dot segment with parameters (..;) in the path';
+  if ((path.includes(';') || path.includes('%')) && DOT_SEGMENT_WITH_PARAMS.test(path)) return 'a dot segment with parameters (..;) in the path';
   if (!path.includes('%') || !ESCAPED_SLASH.test(path)) return null;
   if (escapedSlashes === 'reject') return 'an encoded slash (%2F or %5C) in the path (server.pathEscapedSlashes: reject)';
   for (const segment of path.split('/')) {

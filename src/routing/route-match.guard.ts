@@ -11,7 +11,7 @@ import { RouteTableService } from './route-table.service';
 
 /**
  * First step of the proxy pipeline: matches the request against the live route table and
- * stores the route on the request for the guards after it (CONTRACT §3). 404 and 405 start
+ * stores the route on the request for the guards after it (README "Config file reference"). 404 and 405 start
  * here, and 400 for paths that disguise a separator (see path-disguise.ts).
  */
 @Injectable()

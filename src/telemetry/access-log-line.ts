@@ -1,4 +1,4 @@
-/** The fields of one access-log line (CONTRACT §6). */
+/** The fields of one access-log line (README "Trace context and request ids"). */
 export interface AccessLogEntry {
   readonly method: string;
   readonly path: string;

@@ -3,7 +3,7 @@ import type { GatewayErrorCode } from '../errors/error-catalogue';
 import type { RequestEnd } from '../lifecycle/request-end';
 
 /**
- * The CLS store of one request (CONTRACT §6): its trace ids, set before anything else runs, and
+ * The CLS store of one request (README "Trace context and request ids"): its trace ids, set before anything else runs, and
  * what the access log reports, filled in as the request moves through the pipeline. Reading
  * it from CLS (rather than a global) is what keeps ids right across async hops.
  */

@@ -93,7 +93,7 @@ export class TargetHealth {
       this.activeDown = false;
       // An ejection lasts its whole period even when probes pass (the probe path may be fine while
       // traffic fails); after it, passing probes bring the target back on probation.
-      if (this.ejected && Date.now() >= this.ejectedUntil) this.readmit(true);
+      if (this.ejected && Date.now() >= this.ejectedUntil) this.readmit();
       if (wasOut) this.update(`${this.activeSuccesses} successful health check(s) (${reason})`);
     } else {
       this.activeSuccesses = 0;
@@ -126,18 +126,18 @@ export class TargetHealth {
     this.readmitTimer = OUTSIDE_REQUESTS.runInAsyncScope(() =>
       setTimeout(() => {
         this.readmitTimer = null;
-        this.readmit(true);
+        this.readmit();
         this.update(`ejection of ${ms} ms over: tried again`);
       }, ms),
     );
     this.readmitTimer.unref();
   }
 
-  private readmit(onProbation: boolean): void {
+  /** Back in rotation after an ejection, on probation: the next failure ejects it for longer. */
+  private readmit(): void {
     this.dispose();
     this.ejected = false;
-    this.probation = onProbation;
-    if (!onProbation) this.ejectionsInARow = 0;
+    this.probation = true;
   }
 
   private update(reason: string): void {

@@ -8,8 +8,8 @@ import { closedPort, startUpstream, type UpstreamFixture } from '../support/upst
 import { waitFor } from '../support/wait-for';
 
 /*
- * CONTRACT §3 `concurrency` (route and upstream bulkheads), §4 (a client that disconnects gives
- * back every permit; a slow upstream never delays another), §5 (429 concurrency_limit /
+ * README "Config file reference" `concurrency` (route and upstream bulkheads), "Proxying and headers" (a client that disconnects gives
+ * back every permit; a slow upstream never delays another), "Errors and status codes" (429 concurrency_limit /
  * queue_timeout with Retry-After).
  */
 

@@ -10,8 +10,8 @@ import { testResources } from '../support/test-resources';
 import { waitFor } from '../support/wait-for';
 
 /*
- * CONTRACT §3 `timeoutMs` / `defaults.timeoutMs` / `connectTimeoutMs`, §4 (a client that
- * disconnects cancels its upstream request at once), §5 (504 upstream_timeout, 502).
+ * README "Config file reference" `timeoutMs` / `defaults.timeoutMs` / `connectTimeoutMs`, "Proxying and headers" (a client that
+ * disconnects cancels its upstream request at once), "Errors and status codes" (504 upstream_timeout, 502).
  */
 
 const resources = testResources();

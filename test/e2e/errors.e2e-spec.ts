@@ -9,7 +9,7 @@ import { call, parseRawResponse, rawExchange } from '../support/http';
 import { closedPort, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * CONTRACT §5 errors (and the §4 rules that produce them) through the real gateway, against
+ * README "Errors and status codes" errors (and the "Proxying and headers" rules that produce them) through the real gateway, against
  * real upstreams: node:http servers and raw TCP servers that misbehave on purpose.
  */
 
@@ -103,7 +103,7 @@ function chunk(data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
 }
 
-describe('error responses (CONTRACT §5)', () => {
+describe('error responses (README "Errors and status codes")', () => {
   let echo: UpstreamFixture;
   let holding: ReturnType<typeof holdingUpstream>;
   let holdingServer: UpstreamFixture;
@@ -311,7 +311,7 @@ describe('error responses (CONTRACT §5)', () => {
     });
   });
 
-  describe('a client that goes away cancels its upstream request (CONTRACT §4)', () => {
+  describe('a client that goes away cancels its upstream request (README "Proxying and headers")', () => {
     /**
      * The upstream would answer `arrival` this long after it arrived. The cancel must reach it
      * soon after the client leaves: well before that (in the first half of it), not when the

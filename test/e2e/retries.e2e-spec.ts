@@ -4,8 +4,8 @@ import { testResources } from '../support/test-resources';
 import { closedPort } from '../support/upstream-fixture';
 
 /*
- * CONTRACT §3 `retry` (idempotent methods only, on connect errors/502/503, on the next target)
- * and §5 (a request that fails on a stale keep-alive socket is replayed once on a fresh one).
+ * README "Config file reference" `retry` (idempotent methods only, on connect errors/502/503, on the next target)
+ * and "Errors and status codes" (a request that fails on a stale keep-alive socket is replayed once on a fresh one).
  */
 
 const resources = testResources();

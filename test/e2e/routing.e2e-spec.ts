@@ -5,7 +5,7 @@ import { startTestGateway } from '../support/gateway-fixture';
 import { echoHandler, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * CONTRACT §3 (matching) through the real gateway. Every route has an upstream of its own, a
+ * README "Config file reference" (matching) through the real gateway. Every route has an upstream of its own, a
  * real echo server that tags its answers with the route id, so each test sees which route served
  * a request and which path and query that upstream got.
  */
@@ -118,7 +118,7 @@ const ROUTES: RouteConfig[] = [
   { id: 'pub', path: '/public/*' },
 ];
 
-describe('routing (CONTRACT §3) through the real gateway', () => {
+describe('routing (README "Config file reference") through the real gateway', () => {
   let routed: RoutedGateway;
   let port: number;
 
@@ -360,7 +360,7 @@ describe('routing (CONTRACT §3) through the real gateway', () => {
   });
 });
 
-describe('the management prefix is reserved (CONTRACT §3, §7)', () => {
+describe('the management prefix is reserved (README "Config file reference", "Management endpoints")', () => {
   let routed: RoutedGateway;
   let catchAll: UpstreamFixture;
   let port: number;

@@ -7,10 +7,10 @@ import { call } from '../support/http';
 import { closedPort, startUpstream, type RecordedRequest, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * CONTRACT §6 trace context and logging, through the real gateway at LOG_LEVEL debug with its
+ * README "Trace context and request ids" trace context and logging, through the real gateway at LOG_LEVEL debug with its
  * log lines collected in-process: ids kept or generated, sent upstream and returned; every line
  * written while a request is handled carries that request's traceId and requestId, even with
- * hundreds of requests interleaved; one access line per request; §5 client aborts as 499.
+ * hundreds of requests interleaved; one access line per request; "Errors and status codes" client aborts as 499.
  */
 
 const TRACEPARENT_FORMAT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -67,7 +67,7 @@ function holdingHandler(): { handler: (req: IncomingMessage, res: ServerResponse
   };
 }
 
-describe('trace context and logging (CONTRACT §6)', () => {
+describe('trace context and logging (README "Trace context and request ids")', () => {
   let logs: NotifyingLogCollector;
   let upstream: UpstreamFixture;
   let holding: ReturnType<typeof holdingHandler>;

@@ -9,7 +9,7 @@ import { eventually } from '../support/metrics-text';
 import { closedPort } from '../support/upstream-fixture';
 
 /*
- * CONTRACT §3 `healthCheck`, §5 503 no_healthy_target, §7 health/live and health/ready: active
+ * README "Upstream health" (`healthCheck`, 503 no_healthy_target, health/live and health/ready): active
  * checks and passive ejection against real upstream servers that stop and come back.
  */
 
@@ -87,7 +87,7 @@ const transitions = (logs: NotifyingLogCollector, url: string): LogLine[] => log
 
 describe('active health checks', () => {
   const CHECK = { path: '/healthz', intervalMs: 200, timeoutMs: 200, unhealthyThreshold: 2, healthyThreshold: 1 };
-  /** CONTRACT bound for noticing a stopped target: intervalMs * unhealthyThreshold + 1 s (plus the 10% jitter). */
+  /** The issue's bound for noticing a stopped target: intervalMs * unhealthyThreshold + 1 s (plus the 10% jitter). */
   const NOTICE_MS = CHECK.intervalMs * 1.1 * CHECK.unhealthyThreshold + 1000;
 
   it('a stopped target is marked unhealthy in time and gets no traffic; with none left ready is 503; they come back when their servers do; live stays 200', async () => {

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 /** The built gateway (`npm test` builds it before jest runs). */
 export const GATEWAY_MAIN_JS = resolve(__dirname, '../../dist/main.js');
 
-/** Variables the gateway reads (CONTRACT §2); never inherited from the test process, so every child starts from a known environment. */
+/** Variables the gateway reads (README "Environment variables"); never inherited from the test process, so every child starts from a known environment. */
 const GATEWAY_VARIABLES = [
   'GATEWAY_CONFIG',
   'GATEWAY_HOST',
