@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module';
 import { ConcurrencyGuard } from './concurrency/concurrency.guard';
 import { ConcurrencyModule } from './concurrency/concurrency.module';
 import type { GatewayEnvironment } from './config/environment';
@@ -7,6 +8,8 @@ import { GatewayConfigModule } from './config/gateway-config.module';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { GatewayExceptionFilter } from './errors/gateway-exception.filter';
 import { HealthModule } from './health/health.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
+import type { TrafficGate } from './lifecycle/traffic-gate';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -23,18 +26,20 @@ export interface AppModuleOptions {
   readonly config: GatewayConfig;
   readonly environment: GatewayEnvironment;
   readonly telemetry: Telemetry;
+  readonly gate: TrafficGate;
   /** The @nestjs/config module that loaded the env files (see bootstrap.ts). */
   readonly envModule: DynamicModule;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, environment, telemetry, envModule }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, environment, telemetry, gate, envModule }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         envModule,
         TelemetryModule.forRoot(telemetry),
+        LifecycleModule.forRoot(gate),
         GatewayConfigModule.forRoot(config, environment),
         RoutingModule,
         RateLimitModule,
@@ -43,14 +48,17 @@ export class AppModule {
         UpstreamModule,
         HealthModule.forRoot(config.server.managementPrefix),
         MetricsModule.forRoot(config.server.managementPrefix),
+        AdminModule.forRoot(config.server.managementPrefix, environment.adminToken),
         ProxyModule,
       ],
       /*
        * The global request pipeline, in the order it runs. Each step
        * acts on proxied requests only; management endpoints pass straight through.
        *   0. gateway-server.ts    trace context (CLS), X-Request-Id, access log + metrics on 'close';
-       *                           absolute-form targets, CONNECT, bad Host refused (400)
-       *   1. RouteMatchGuard      match the route table; 404 / 405; disguised path separators 400
+       *                           absolute-form targets, CONNECT, bad Host refused (400);
+       *                           while draining, 503 shutting_down (TrafficGate)
+       *   1. RouteMatchGuard      match the live route table (swapped whole by a reload); 404 / 405;
+       *                           disguised path separators 400; the request keeps the route's binding
        *   2. RateLimitGuard       the route's rateLimit (@nestjs/throttler; memory or Redis); 429 rate_limited,
        *                           503 rate_limit_unavailable with rateLimitFailMode closed
        *   3. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout

@@ -4,12 +4,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { METHODS } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigReloader, type ReloadOutcome, type ReloadTrigger } from './admin/config-reloader.service';
 import { AppModule } from './app.module';
 import { loadGatewayConfigFile } from './config/config-loader';
 import { validateEnvironment, type GatewayEnvironment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { unenforcedFields } from './config/unenforced-fields';
 import { createGatewayServer, handleClientError, handleFrameworkError } from './gateway-server';
+import { drainTraffic } from './lifecycle/graceful-drain';
+import { TrafficGate } from './lifecycle/traffic-gate';
 import { lifecycleLogger } from './logging/gateway-logger';
 import { NestLoggerAdapter } from './logging/nest-logger.adapter';
 import { Telemetry } from './telemetry/telemetry';
@@ -29,6 +32,9 @@ export interface RunningGateway {
   readonly telemetry: Telemetry;
   readonly port: number;
   readonly url: string;
+  /** Re-reads the config file (README "Reloading the config"). */
+  reload(trigger: ReloadTrigger): ReloadOutcome;
+  /** Drains (up to GATEWAY_SHUTDOWN_GRACE_MS), then stops every module. */
   close(): Promise<void>;
 }
 
@@ -50,11 +56,16 @@ export async function loadGatewaySettings(): Promise<GatewaySettings> {
   return { config, environment, rawConfig: raw, envModule };
 }
 
-export async function createGatewayApp(settings: GatewaySettings, telemetry: Telemetry): Promise<NestFastifyApplication> {
+export async function createGatewayApp(settings: GatewaySettings, telemetry: Telemetry, gate: TrafficGate): Promise<NestFastifyApplication> {
   const { config, environment } = settings;
   const adapter = new FastifyAdapter({
     serverFactory: (handler: Parameters<typeof createGatewayServer>[0]) =>
-      createGatewayServer(handler, { bodyLimitBytes: config.server.bodyLimitBytes, observer: telemetry.observer }),
+      createGatewayServer(handler, {
+        bodyLimitBytes: config.server.bodyLimitBytes,
+        observer: telemetry.observer,
+        gate,
+        managementPrefix: config.server.managementPrefix,
+      }),
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,
     skipMiddie: true,
@@ -73,6 +84,7 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
       config,
       environment,
       telemetry,
+      gate,
       envModule: settings.envModule ?? (await ConfigModule.forRoot({ ignoreEnvFile: true })),
     }),
     adapter,
@@ -91,12 +103,23 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
 
 export async function startGateway(settings: GatewaySettings): Promise<RunningGateway> {
   const telemetry = settings.telemetry ?? new Telemetry(settings.environment.logLevel);
-  const app = await createGatewayApp(settings, telemetry);
+  const gate = new TrafficGate();
+  const app = await createGatewayApp(settings, telemetry, gate);
   await app.listen({ port: settings.environment.port, host: settings.environment.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const host = settings.environment.host === '0.0.0.0' ? '127.0.0.1' : settings.environment.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   lifecycleLogger(telemetry.logger).info({ msg: 'gateway listening', url, port, host: settings.environment.host });
   await telemetry.flush();
-  return { app, telemetry, port, url, close: () => app.close() };
+  return {
+    app,
+    telemetry,
+    port,
+    url,
+    reload: (trigger) => app.get(ConfigReloader).reload(trigger),
+    close: async () => {
+      await drainTraffic(app.getHttpServer(), gate, settings.environment.shutdownGraceMs, telemetry.logger);
+      await app.close();
+    },
+  };
 }

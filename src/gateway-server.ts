@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { rawErrorResponse, writeErrorResponse } from './errors/error-response';
 import { GatewayError } from './errors/gateway-error';
 import { RequestEnd } from './lifecycle/request-end';
+import type { TrafficGate } from './lifecycle/traffic-gate';
 import { bodyTooLarge } from './proxy/request-body';
 import type { RequestObserver } from './telemetry/request-observer';
 import { newTraceId } from './trace/random-ids';
@@ -15,6 +16,9 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 export interface GatewayServerOptions {
   readonly bodyLimitBytes: number;
   readonly observer: RequestObserver;
+  readonly gate: TrafficGate;
+  /** Management requests are still served while draining (readiness must be able to say 503). */
+  readonly managementPrefix: string;
 }
 
 const NOT_A_FORWARD_PROXY = 'this gateway is not a forward proxy: use an origin-form target such as /path';
@@ -28,19 +32,22 @@ const NOT_A_FORWARD_PROXY = 'this gateway is not a forward proxy: use an origin-
  */
 export function createGatewayServer(handler: RequestHandler, options: GatewayServerOptions): Server {
   const cls = ClsServiceManager.getClsService<RequestContext>();
+  const gate = options.gate;
   const serve = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
     const context = createRequestContext(req);
     const end = (context.end = new RequestEnd(res));
     res.setHeader('x-request-id', context.requestId);
     options.observer.track(req, res, context, end);
     cls.runWith(context, () => {
-      const refusal = refusalOf(req, expectsContinue, options.bodyLimitBytes);
+      const refusal = refusalOf(req, expectsContinue, options.bodyLimitBytes) ?? drainRefusal(req, options);
       if (refusal !== null) {
         context.code = refusal.code;
         writeErrorResponse(res, refusal, null, context.traceId, { connection: 'close' });
         return;
       }
       if (expectsContinue) res.writeContinue();
+      gate.admitted();
+      end.onEnd(gate.finished);
       handler(req, res);
     });
   };
@@ -58,6 +65,14 @@ export function createGatewayServer(handler: RequestHandler, options: GatewaySer
   // Long uploads and downloads stream for as long as they need; slow headers are still cut off.
   server.requestTimeout = 0;
   return server;
+}
+
+function drainRefusal(req: IncomingMessage, options: GatewayServerOptions): GatewayError | null {
+  if (!options.gate.draining) return null;
+  const url = req.url!;
+  const prefix = options.managementPrefix;
+  if (url.startsWith(prefix) && (url.length === prefix.length || '/?'.includes(url[prefix.length]))) return null;
+  return new GatewayError('shutting_down', 'the gateway is shutting down; retry on another instance', { 'retry-after': '1' });
 }
 
 function refusalOf(req: IncomingMessage, expectsContinue: boolean, bodyLimitBytes: number): GatewayError | null {

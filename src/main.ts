@@ -6,7 +6,8 @@ import { lifecycleLogger } from './logging/gateway-logger';
 /**
  * The stock entry point. The signal handlers go in before anything starts: a supervisor (or a
  * test) that sends SIGTERM the moment it reads "gateway listening", or while start-up is still
- * under way, gets a clean stop and exit 0, never Node's default death by signal.
+ * under way, gets a clean stop and exit 0, never Node's default death by signal. SIGTERM and
+ * SIGINT drain (README "Shutdown"); a second one exits at once. SIGHUP reloads the config.
  */
 async function main(): Promise<void> {
   let gateway: RunningGateway | null = null;
@@ -22,13 +23,21 @@ async function main(): Promise<void> {
     );
   };
   const onSignal = (signal: string): void => {
-    if (stopSignal !== null) return;
+    if (stopSignal !== null) {
+      // An operator who asks twice does not want to wait for the drain.
+      process.stderr.write(`${signal} again: exiting now, without waiting for requests in flight\n`);
+      process.exit(1);
+    }
     stopSignal = signal;
     // During start-up there is nothing to stop yet: it stops as soon as it has started.
     if (gateway !== null) stop(gateway, signal);
   };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  // Before start-up has finished there is nothing to reload: the file is being read anyway.
+  process.on('SIGHUP', () => {
+    if (gateway !== null && stopSignal === null) gateway.reload('signal');
+  });
   try {
     gateway = await startGateway(await loadGatewaySettings());
   } catch (error) {

@@ -6,7 +6,10 @@ import { validateGatewayConfig } from '../config/config-validator';
 import { GatewayError } from '../errors/gateway-error';
 import { RequestEnd } from '../lifecycle/request-end';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { TrafficStats } from '../metrics/traffic-stats';
 import { CompiledRoute } from '../routing/compiled-route';
+import { RouteBinding } from '../routing/route-binding';
+import { UndiciUpstreamClient } from '../upstream/undici-upstream-client';
 import type { RequestContext } from '../trace/request-context';
 import { ConcurrencyGuard } from './concurrency.guard';
 import { PermitRegistry } from './permit-registry.service';
@@ -44,14 +47,17 @@ function setUp(): { guard: ConcurrencyGuard; permits: PermitRegistry; route: Com
   const contextOf = new Map<ExecutionContext, RequestEnd>();
   let current: RequestEnd | null = null;
   const cls = { get: () => (current ? ({ end: current } as unknown as RequestContext) : undefined) } as unknown as ClsService<RequestContext>;
-  const guard = new ConcurrencyGuard(permits, new GatewayMetrics(), cls);
+  const guard = new ConcurrencyGuard(new GatewayMetrics(), cls);
   const wrapped = {
     canActivate: (http: ExecutionContext) => {
       current = contextOf.get(http) ?? null;
       return guard.canActivate(http);
     },
   } as ConcurrencyGuard;
-  return { guard: wrapped, permits, route: new CompiledRoute(config.routes[0]), contextOf };
+  const route = new CompiledRoute(config.routes[0]);
+  const traffic = new TrafficStats();
+  route.bind(new RouteBinding(new UndiciUpstreamClient(config.upstreams.u), permits.route('r')!, permits.upstream('u')!, traffic.route('r'), traffic.upstream('u')));
+  return { guard: wrapped, permits, route, contextOf };
 }
 
 function register(contextOf: Map<ExecutionContext, RequestEnd>, request: FakeRequest): ExecutionContext {

@@ -7,7 +7,7 @@ import { GatewayError } from '../errors/gateway-error';
 import type { RequestEnd } from '../lifecycle/request-end';
 import type { RequestContext } from '../trace/request-context';
 import { HeldPermits } from './held-permits';
-import { PermitRegistry, type PermitPool } from './permit-registry.service';
+import type { PermitPool } from './permit-registry.service';
 import { SemaphoreRejection, type Permit } from './semaphore';
 
 const RETRY_AFTER = { 'retry-after': '1' } as const;
@@ -22,7 +22,6 @@ const RETRY_AFTER = { 'retry-after': '1' } as const;
 @Injectable()
 export class ConcurrencyGuard implements CanActivate {
   constructor(
-    private readonly permits: PermitRegistry,
     private readonly metrics: GatewayMetrics,
     private readonly cls: ClsService<RequestContext>,
   ) {}
@@ -31,8 +30,8 @@ export class ConcurrencyGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const route = request.gatewayRoute;
     if (route === null) return true;
-    const routePool = this.permits.route(route.id);
-    const upstreamPool = this.permits.upstream(route.settings.upstream);
+    // The pools of the generation the route came from: a reload meanwhile does not move the request.
+    const { routePermits: routePool, upstreamPermits: upstreamPool } = route.binding;
     if (!routePool && !upstreamPool) return true;
     const end = this.cls.get()?.end;
     // gateway-server.ts gives every proxied request one; without it no permit could be given back.

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { ConcurrencySettings, GatewayConfig } from '../config/gateway-config.types';
+import { sameSettings } from '../config/config-diff';
 import { Semaphore } from './semaphore';
 
 export type PermitScope = 'route' | 'upstream';
@@ -15,6 +16,7 @@ export interface PermitFigures {
 export interface PermitPool {
   readonly scope: PermitScope;
   readonly name: string;
+  readonly settings: ConcurrencySettings;
   readonly semaphore: Semaphore;
   readonly queueTimeoutMs: number;
 }
@@ -22,16 +24,21 @@ export interface PermitPool {
 /** The semaphores of every route and upstream that sets `concurrency`, keyed by id / name. */
 @Injectable()
 export class PermitRegistry {
-  private readonly routes = new Map<string, PermitPool>();
-  private readonly upstreams = new Map<string, PermitPool>();
+  private routes = new Map<string, PermitPool>();
+  private upstreams = new Map<string, PermitPool>();
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    for (const route of config.routes) {
-      if (route.concurrency) this.routes.set(route.id, pool('route', route.id, route.concurrency));
-    }
-    for (const upstream of Object.values(config.upstreams)) {
-      if (upstream.concurrency) this.upstreams.set(upstream.name, pool('upstream', upstream.name, upstream.concurrency));
-    }
+    this.apply(config);
+  }
+
+  /**
+   * Makes `config`'s limits the live ones (a reload). A pool whose `concurrency` did not change
+   * is kept with its permits and queue; a changed one is made anew, and requests holding permits
+   * of the old one give them back to it.
+   */
+  apply(config: GatewayConfig): void {
+    this.routes = pools('route', this.routes, config.routes.map((r) => [r.id, r.concurrency]));
+    this.upstreams = pools('upstream', this.upstreams, Object.values(config.upstreams).map((u) => [u.name, u.concurrency]));
   }
 
   route(id: string): PermitPool | undefined {
@@ -59,6 +66,16 @@ export class PermitRegistry {
   }
 }
 
+function pools(scope: PermitScope, current: ReadonlyMap<string, PermitPool>, wanted: Array<[string, ConcurrencySettings | null]>): Map<string, PermitPool> {
+  const next = new Map<string, PermitPool>();
+  for (const [name, settings] of wanted) {
+    if (settings === null) continue;
+    const kept = current.get(name);
+    next.set(name, kept && sameSettings(kept.settings, settings) ? kept : pool(scope, name, settings));
+  }
+  return next;
+}
+
 function pool(scope: PermitScope, name: string, settings: ConcurrencySettings): PermitPool {
-  return { scope, name, semaphore: new Semaphore(settings.limit, settings.queue), queueTimeoutMs: settings.queueTimeoutMs };
+  return { scope, name, settings, semaphore: new Semaphore(settings.limit, settings.queue), queueTimeoutMs: settings.queueTimeoutMs };
 }

@@ -1,6 +1,9 @@
 /** README "Errors and status codes": every error the gateway itself produces, with its status and reason phrase. */
 export const ERROR_CATALOGUE = {
   bad_request: { status: 400, error: 'Bad Request' },
+  /** An admin reload of a config file that does not validate; the body lists every error. */
+  invalid_config: { status: 400, error: 'Bad Request' },
+  unauthorized: { status: 401, error: 'Unauthorized' },
   no_route: { status: 404, error: 'Not Found' },
   method_not_allowed: { status: 405, error: 'Method Not Allowed' },
   body_too_large: { status: 413, error: 'Payload Too Large' },

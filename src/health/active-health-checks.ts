@@ -1,6 +1,7 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { HealthCheckSettings } from '../config/gateway-config.types';
 import { UpstreamRegistry } from '../upstream/upstream-registry.service';
+import type { UpstreamClient } from '../upstream/upstream-client';
 import type { UpstreamTarget } from '../upstream/upstream-target';
 
 /** How far each interval is moved at random (±10%), so upstreams checked at the same interval drift apart. */
@@ -16,21 +17,25 @@ const JITTER = 0.1;
  */
 @Injectable()
 export class ActiveHealthChecks implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Per upstream name: the client its timer probes, so a reload that replaces the client restarts it. */
+  private readonly timers = new Map<string, { client: UpstreamClient; timer: NodeJS.Timeout }>();
+  private started = false;
   private stopped = false;
 
-  constructor(private readonly upstreams: UpstreamRegistry) {}
+  constructor(private readonly upstreams: UpstreamRegistry) {
+    upstreams.onChange(() => {
+      if (this.started && !this.stopped) this.follow();
+    });
+  }
 
   onApplicationBootstrap(): void {
-    for (const name of this.upstreams.names) {
-      const check = this.upstreams.client(name).settings.healthCheck;
-      if (check !== null) this.schedule(name, check, Math.random() * Math.min(check.intervalMs, 1000));
-    }
+    this.started = true;
+    this.follow();
   }
 
   onApplicationShutdown(): void {
     this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
   }
 
@@ -39,18 +44,36 @@ export class ActiveHealthChecks implements OnApplicationBootstrap, OnApplication
     return this.timers.size;
   }
 
-  private schedule(name: string, check: HealthCheckSettings, delayMs: number): void {
+  /** One timer per live upstream with a healthCheck; upstreams a reload removed or replaced lose theirs. */
+  private follow(): void {
+    for (const [name, { client, timer }] of this.timers) {
+      if (!this.upstreams.names.includes(name) || this.upstreams.client(name) !== client) {
+        clearTimeout(timer);
+        this.timers.delete(name);
+      }
+    }
+    for (const name of this.upstreams.names) {
+      const client = this.upstreams.client(name);
+      const check = client.settings.healthCheck;
+      if (check !== null && !this.timers.has(name)) this.schedule(name, client, check, Math.random() * Math.min(check.intervalMs, 1000));
+    }
+  }
+
+  private schedule(name: string, client: UpstreamClient, check: HealthCheckSettings, delayMs: number): void {
     const timer = setTimeout(() => {
-      void this.probeAll(name, check).finally(() => {
-        if (!this.stopped) this.schedule(name, check, check.intervalMs * (1 - JITTER + 2 * JITTER * Math.random()));
+      void this.probeAll(name, client, check).finally(() => {
+        // Still the live client (no reload replaced it meanwhile) and not stopping: go on.
+        if (!this.stopped && this.timers.get(name)?.timer === timer) {
+          this.schedule(name, client, check, check.intervalMs * (1 - JITTER + 2 * JITTER * Math.random()));
+        }
       });
     }, delayMs);
     timer.unref();
-    this.timers.set(name, timer);
+    this.timers.set(name, { client, timer });
   }
 
-  private async probeAll(name: string, check: HealthCheckSettings): Promise<void> {
-    await Promise.all(this.upstreams.client(name).targets.map((target) => this.probe(name, target, check)));
+  private async probeAll(name: string, client: UpstreamClient, check: HealthCheckSettings): Promise<void> {
+    await Promise.all(client.targets.map((target) => this.probe(name, target, check)));
   }
 
   private async probe(name: string, target: UpstreamTarget, check: HealthCheckSettings): Promise<void> {

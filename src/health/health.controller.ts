@@ -2,7 +2,7 @@ import { All, Controller, Header, Req, Res, ServiceUnavailableException, type Ty
 import { HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors/gateway-error';
-import { GatewayState } from './gateway-state';
+import { TrafficGate } from '../lifecycle/traffic-gate';
 import { UpstreamHealthIndicator } from './upstream-health.indicator';
 
 /**
@@ -19,7 +19,7 @@ export function createHealthController(managementPrefix: string): Type<unknown> 
       private readonly health: HealthCheckService,
       private readonly indicator: HealthIndicatorService,
       private readonly upstreams: UpstreamHealthIndicator,
-      private readonly state: GatewayState,
+      private readonly gate: TrafficGate,
     ) {}
 
     @All('live')
@@ -45,7 +45,7 @@ export function createHealthController(managementPrefix: string): Type<unknown> 
 
     private gateway(): HealthIndicatorResult {
       const session = this.indicator.check('gateway');
-      return this.state.draining ? session.down({ config: 'loaded', draining: true }) : session.up({ config: 'loaded', draining: false });
+      return this.gate.draining ? session.down({ config: 'loaded', draining: true }) : session.up({ config: 'loaded', draining: false });
     }
   }
   return HealthController;

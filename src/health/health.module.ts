@@ -2,7 +2,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { UpstreamModule } from '../upstream/upstream.module';
 import { ActiveHealthChecks } from './active-health-checks';
-import { GatewayState } from './gateway-state';
 import { createHealthController } from './health.controller';
 import { UpstreamHealthIndicator } from './upstream-health.indicator';
 
@@ -15,8 +14,8 @@ export class HealthModule {
       // Readiness failures are answered (503 with the details), not logged as errors each probe.
       imports: [TerminusModule.forRoot({ logger: false }), UpstreamModule],
       controllers: [createHealthController(managementPrefix)],
-      providers: [ActiveHealthChecks, UpstreamHealthIndicator, GatewayState],
-      exports: [ActiveHealthChecks, GatewayState],
+      providers: [ActiveHealthChecks, UpstreamHealthIndicator],
+      exports: [ActiveHealthChecks],
     };
   }
 }

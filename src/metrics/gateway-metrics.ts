@@ -110,6 +110,8 @@ export class GatewayMetrics {
     labelNames: ['upstream', 'target'] as const,
     registers: [this.registry],
     collect: () => {
+      // Reset first: targets a reload removed must not linger with their last value.
+      this.targetHealthy.reset();
       for (const t of this.targetSource()) this.targetHealthy.set({ upstream: t.upstream, target: t.target }, t.healthy ? 1 : 0);
     },
   });
@@ -153,6 +155,8 @@ export class GatewayMetrics {
   }
 
   private collectPermits(): void {
+    this.permitsInUse.reset();
+    this.permitsQueued.reset();
     for (const p of this.permitSource()) {
       const labels = { scope: p.scope, name: p.name };
       this.permitsInUse.set(labels, p.inUse);

@@ -16,7 +16,6 @@ import type { RequestContext } from '../trace/request-context';
 import { upstreamTraceHeaders } from '../trace/request-context.factory';
 import type { AttemptProgress, UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
 import { isConnectFailure, mapUpstreamError } from '../upstream/upstream-error-mapper';
-import { UpstreamRegistry } from '../upstream/upstream-registry.service';
 import { bodyTooLarge, RequestBodyStream } from './request-body';
 import { clientResponseHeaders, upstreamRequestHeaders } from './request-headers';
 import { RetryPolicy } from './retry-policy';
@@ -32,7 +31,6 @@ export class ProxyService {
   private readonly trustProxy: boolean;
 
   constructor(
-    private readonly upstreams: UpstreamRegistry,
     private readonly cls: ClsService<RequestContext>,
     private readonly metrics: GatewayMetrics,
     @Inject(GATEWAY_LOGGER) private readonly logger: GatewayLogger,
@@ -46,7 +44,7 @@ export class ProxyService {
     const route = request.gatewayRoute!;
     const cancellation = request.gatewayCancellation!;
     const context = this.cls.get();
-    const client = this.upstreams.client(route.settings.upstream);
+    const client = route.binding.client;
     const upstream = client.settings.name;
     const req = request.raw;
     const res = reply.raw;

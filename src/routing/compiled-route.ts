@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteSettings } from '../config/gateway-config.types';
-import { parsePathPattern, type PathPattern } from './path-pattern';
+import type { RouteBinding } from './route-binding';
+import { matchesPattern, parsePathPattern, type PathPattern } from './path-pattern';
 
 /** A route with its predicates and rewrite prepared once, at table build time. */
 export class CompiledRoute {
@@ -11,6 +12,7 @@ export class CompiledRoute {
   private readonly hostExact: string | null;
   private readonly headerPredicates: ReadonlyArray<readonly [string, string]>;
   private readonly rewriteParts: ReadonlyArray<string | number> | null;
+  private bound: RouteBinding | null = null;
 
   constructor(readonly settings: RouteSettings) {
     this.pattern = settings.path !== null ? parsePathPattern(settings.path) : null;
@@ -21,6 +23,16 @@ export class CompiledRoute {
     this.hostExact = host && !host.startsWith('*.') ? host : null;
     this.headerPredicates = Object.entries(settings.headers);
     this.rewriteParts = this.pattern && settings.rewrite ? compileTemplate(settings.rewrite, this.pattern) : null;
+  }
+
+  /** Set when the route's config generation is published (RouteTableService), before any request sees it. */
+  bind(binding: RouteBinding): void {
+    this.bound = binding;
+  }
+
+  get binding(): RouteBinding {
+    if (this.bound === null) throw new Error(`route "${this.id}" was never bound to its upstream`);
+    return this.bound;
   }
 
   get id(): string {
@@ -37,14 +49,29 @@ export class CompiledRoute {
 
   /** Host and header predicates; `host` is already lower-case without its port. */
   matchesRequest(host: string, headers: IncomingHttpHeaders): boolean {
-    if (this.hostExact !== null && host !== this.hostExact) return false;
-    if (this.hostSuffix !== null && !(host.endsWith(this.hostSuffix) && host.length > this.hostSuffix.length)) {
-      return false;
-    }
+    if (!this.matchesHost(host)) return false;
     for (const [name, value] of this.headerPredicates) {
       if (headers[name] !== value) return false;
     }
     return true;
+  }
+
+  /** The path predicate alone, so an explanation can say which predicate failed. */
+  matchPath(path: string): boolean {
+    if (this.pattern !== null) return matchesPattern(this.pattern, path);
+    return this.regex !== null && this.regex.test(path);
+  }
+
+  /** The host predicate of matchesRequest alone; `host` is already lower-case without its port. */
+  matchesHost(host: string): boolean {
+    if (this.hostExact !== null) return host === this.hostExact;
+    if (this.hostSuffix !== null) return host.endsWith(this.hostSuffix) && host.length > this.hostSuffix.length;
+    return true;
+  }
+
+  /** The header predicates of matchesRequest that `headers` fail, as [name, expected value]. */
+  failedHeaders(headers: IncomingHttpHeaders): ReadonlyArray<readonly [string, string]> {
+    return this.headerPredicates.filter(([name, value]) => headers[name] !== value);
   }
 
   /** The upstream path for a request that matched this route. `values` are the params, then the tail. */

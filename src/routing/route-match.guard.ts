@@ -50,10 +50,14 @@ export class RouteMatchGuard implements CanActivate {
     }
     request.gatewayRoute = match.route;
     const requestContext = this.cls.get();
-    if (requestContext) {
-      requestContext.route = match.route.id;
-      requestContext.upstream = match.route.settings.upstream;
-    }
+    // gateway-server.ts gives every request one; without it the route's lease could never end.
+    if (!requestContext?.end) throw new Error('a proxied request without a RequestEnd');
+    const binding = match.route.binding;
+    requestContext.route = match.route.id;
+    requestContext.upstream = match.route.settings.upstream;
+    requestContext.binding = binding;
+    binding.begin();
+    requestContext.end.onEnd(binding.end);
     request.gatewayUpstreamPath = queryAt === -1 ? match.upstreamPath : match.upstreamPath + url.slice(queryAt);
     return true;
   }

@@ -72,6 +72,11 @@ export class RouteTable {
     }
   }
 
+  /** The prefix never routed (README "Route matching" step 2), for explaining a miss. */
+  get managementPathPrefix(): string {
+    return this.managementPrefix;
+  }
+
   match(request: RouteRequest): RouteMatch {
     const { path } = request;
     if (path === this.managementPrefix || path.startsWith(`${this.managementPrefix}/`)) return NO_ROUTE;
@@ -134,7 +139,8 @@ export class RouteTable {
   }
 }
 
-function hostWithoutPort(host: string | undefined): string {
+/** The Host header as routes compare it: lower-case, without its port ('' when absent). */
+export function hostWithoutPort(host: string | undefined): string {
   if (!host) return '';
   const end = host.startsWith('[') ? host.indexOf(']') + 1 : host.indexOf(':');
   return (end > 0 ? host.slice(0, end) : host).toLowerCase();

@@ -91,6 +91,15 @@ export class RequestObserver {
     if (code !== null && REJECTION_CODES.has(code)) m.rejections.inc({ route, code });
     if (context.bytesIn > 0) m.requestBytes.child(route).value += context.bytesIn;
     m.responseBytes.child(route).value += bytesOut;
+    const binding = context.binding;
+    if (binding !== null) {
+      const now = Date.now();
+      binding.routeTraffic.record(now, status, code, durationMs);
+      // Upstream figures count the requests that were forwarded, timed to the upstream's headers (or its failure).
+      if (context.upstreamStartedAt > 0) {
+        binding.upstreamTraffic.record(now, status, code, upstreamMs ?? performance.now() - context.upstreamStartedAt);
+      }
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import type { LogLevel } from '../config/environment';
 import type { DestinationStream } from 'pino';
 import { createGatewayLogger, type GatewayLogger } from '../logging/gateway-logger';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
+import { TrafficStats } from '../metrics/traffic-stats';
 import { RequestObserver } from './request-observer';
 import { StdoutDestination } from './stdout-destination';
 
@@ -12,6 +13,8 @@ import { StdoutDestination } from './stdout-destination';
  */
 export class Telemetry {
   readonly metrics = new GatewayMetrics();
+  /** Per route and upstream figures for the admin API (requests/s, percentiles, counts by code). */
+  readonly traffic = new TrafficStats();
   readonly observer: RequestObserver;
 
   readonly logger: GatewayLogger;

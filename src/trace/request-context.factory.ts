@@ -28,6 +28,7 @@ export function createRequestContext(req: IncomingMessage): RequestContext {
     upstreamHeadersAt: 0,
     bytesIn: 0,
     consumerId: null,
+    binding: null,
     end: null,
   };
 }

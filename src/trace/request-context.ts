@@ -1,6 +1,7 @@
 import type { ClsStore } from 'nestjs-cls';
 import type { GatewayErrorCode } from '../errors/error-catalogue';
 import type { RequestEnd } from '../lifecycle/request-end';
+import type { RouteBinding } from '../routing/route-binding';
 
 /**
  * The CLS store of one request (README "Trace context and request ids"): its trace ids, set before anything else runs, and
@@ -26,6 +27,8 @@ export interface RequestContext extends ClsStore {
   bytesIn: number;
   /** The authenticated consumer's id, set by a plugin (rate-limit key `consumer`); null when none. */
   consumerId: string | null;
+  /** The matched route's run-time parts (client, permits, figures); null until a route matched. */
+  binding: RouteBinding | null;
   /** When the request is over (response or connection closed); null for CONNECT, which has no response. */
   end: RequestEnd | null;
 }

@@ -15,6 +15,8 @@ export class UndiciUpstreamClient implements UpstreamClient {
   readonly targets: readonly UpstreamTarget[];
   private readonly pools = new Map<UpstreamTarget, Pool>();
   private readonly balancer: TargetBalancer;
+  private leases = 0;
+  private onLastRelease: (() => void) | null = null;
 
   /** `onHealthChange` hears every health transition of every target (the log line). */
   constructor(
@@ -63,6 +65,24 @@ export class UndiciUpstreamClient implements UpstreamClient {
     } finally {
       target.inFlight--;
     }
+  }
+
+  lease(): void {
+    this.leases++;
+  }
+
+  release(): void {
+    if (--this.leases === 0) this.onLastRelease?.();
+  }
+
+  retire(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.onLastRelease = () => {
+        this.onLastRelease = null;
+        this.close().then(resolve, reject);
+      };
+      if (this.leases === 0) this.onLastRelease();
+    });
   }
 
   async close(): Promise<void> {

@@ -38,5 +38,10 @@ export interface UpstreamClient {
    * at once when the request's signal aborts, and records in `progress` how far it got.
    */
   forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory, progress: AttemptProgress): Promise<void>;
+  /** A request will use this client until it ends (see RouteBinding). */
+  lease(): void;
+  release(): void;
+  /** A reload replaced or removed the upstream: close once the last leased request has ended. */
+  retire(): Promise<void>;
   close(): Promise<void>;
 }

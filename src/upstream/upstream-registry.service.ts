@@ -4,6 +4,7 @@ import axios from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
+import { sameSettings } from '../config/config-diff';
 import type { GatewayConfig, UpstreamSettings } from '../config/gateway-config.types';
 import type { GatewayLogger } from '../logging/gateway-logger';
 import { GATEWAY_LOGGER } from '../telemetry/telemetry.tokens';
@@ -19,26 +20,57 @@ import type { UpstreamClient } from './upstream-client';
  */
 @Injectable()
 export class UpstreamRegistry implements OnApplicationShutdown {
-  private readonly clients = new Map<string, UpstreamClient>();
+  private clients = new Map<string, UpstreamClient>();
   private readonly httpServices = new Map<string, HttpService>();
+  private readonly changeListeners: Array<() => void> = [];
+  /** Replaced or removed clients still finishing requests. */
+  private readonly retiring = new Set<UpstreamClient>();
 
-  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, @Inject(GATEWAY_LOGGER) logger: GatewayLogger) {
-    for (const settings of Object.values(config.upstreams)) {
-      const upstream = settings.name;
-      // One line per health transition: target, from, to, reason.
-      const logTransition = (target: UpstreamTarget, t: HealthTransition): void => {
-        const line = { context: 'Health', msg: 'target health changed', upstream, target: target.url, from: t.from, to: t.to, reason: t.reason };
-        if (t.to === 'unhealthy') logger.warn(line);
-        else logger.info(line);
-      };
-      this.clients.set(upstream, new UndiciUpstreamClient(settings, logTransition));
+  constructor(
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
+    @Inject(GATEWAY_LOGGER) private readonly logger: GatewayLogger,
+  ) {
+    this.apply(config.upstreams);
+  }
+
+  /**
+   * Makes `upstreams` the live set (a reload): clients whose settings did not change are kept,
+   * with their sockets and target health; the others are made anew, and the replaced or removed
+   * ones close after their last request.
+   */
+  apply(upstreams: Readonly<Record<string, UpstreamSettings>>): void {
+    const next = new Map<string, UpstreamClient>();
+    for (const settings of Object.values(upstreams)) {
+      const current = this.clients.get(settings.name);
+      next.set(settings.name, current && sameSettings(current.settings, settings) ? current : this.create(settings));
     }
+    const retired = [...this.clients].filter(([name, client]) => next.get(name) !== client);
+    this.clients = next;
+    for (const [name, client] of retired) {
+      this.dropHttpService(name);
+      this.retiring.add(client);
+      client
+        .retire()
+        .catch((error: unknown) => this.logger.warn({ context: 'Upstream', msg: 'closing a retired upstream failed', upstream: name, error: String(error) }))
+        .finally(() => this.retiring.delete(client));
+    }
+    for (const listener of this.changeListeners) listener();
+  }
+
+  /** Hears every apply (health checks follow the live clients). */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
   }
 
   client(name: string): UpstreamClient {
     const client = this.clients.get(name);
     if (!client) throw new Error(`no upstream named "${name}"`);
     return client;
+  }
+
+  /** Clients a reload replaced that still have requests to finish. */
+  get retiringCount(): number {
+    return this.retiring.size;
   }
 
   get names(): string[] {
@@ -56,12 +88,28 @@ export class UpstreamRegistry implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    for (const service of this.httpServices.values()) {
-      const { httpAgent, httpsAgent } = service.axiosRef.defaults;
-      (httpAgent as HttpAgent | undefined)?.destroy();
-      (httpsAgent as HttpsAgent | undefined)?.destroy();
-    }
-    await Promise.all([...this.clients.values()].map((client) => client.close()));
+    for (const name of [...this.httpServices.keys()]) this.dropHttpService(name);
+    await Promise.all([...this.clients.values(), ...this.retiring].map((client) => client.close()));
+  }
+
+  private create(settings: UpstreamSettings): UpstreamClient {
+    const upstream = settings.name;
+    // One line per health transition: target, from, to, reason.
+    const logTransition = (target: UpstreamTarget, t: HealthTransition): void => {
+      const line = { context: 'Health', msg: 'target health changed', upstream, target: target.url, from: t.from, to: t.to, reason: t.reason };
+      if (t.to === 'unhealthy') this.logger.warn(line);
+      else this.logger.info(line);
+    };
+    return new UndiciUpstreamClient(settings, logTransition);
+  }
+
+  private dropHttpService(name: string): void {
+    const service = this.httpServices.get(name);
+    if (!service) return;
+    this.httpServices.delete(name);
+    const { httpAgent, httpsAgent } = service.axiosRef.defaults;
+    (httpAgent as HttpAgent | undefined)?.destroy();
+    (httpsAgent as HttpsAgent | undefined)?.destroy();
   }
 }
 
