@@ -13,6 +13,8 @@ const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..');
 const GATEWAY_MAIN = path.join(ROOT, 'dist', 'main.js');
+/** The demo's admin token (README "Admin API"); a real deployment sets its own secret. */
+const ADMIN_TOKEN = process.env.GATEWAY_ADMIN_TOKEN || 'demo-admin-token-not-a-secret';
 const CONFIG = 'config/gateway.yaml';
 const SERVICES = [
   { name: 'users', port: 3001 },
@@ -108,7 +110,7 @@ function startGateway() {
   }
   const child = spawn(process.execPath, [GATEWAY_MAIN], {
     cwd: ROOT,
-    env: { ...process.env, GATEWAY_CONFIG: CONFIG },
+    env: { ...process.env, GATEWAY_CONFIG: CONFIG, GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN },
     detached: true,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -167,6 +169,12 @@ function printTryLines(url) {
     ['400 bad_request: an absolute-form target (the gateway is not an open proxy)', `curl -sS -i --request-target http://example.com/ ${url}/`],
     ['liveness', `curl -sS -i ${url}/_gateway/health/live`],
     ['readiness: the users upstream is health-checked (GET /healthz every 5 s)', `curl -sS -i ${url}/_gateway/health/ready`],
+    ['admin: live figures per route and upstream (requests/s, p50/p99, permits, target health)', `curl -sS -H 'authorization: Bearer ${ADMIN_TOKEN}' ${url}/_gateway/admin/stats`],
+    [
+      'admin: which route would serve DELETE /api/users/42, and why the others would not',
+      `curl -sS -H 'authorization: Bearer ${ADMIN_TOKEN}' '${url}/_gateway/admin/explain?method=DELETE&path=/api/users/42'`,
+    ],
+    [`admin: re-read ${CONFIG} after editing it (saving the file or kill -HUP also reloads)`, `curl -sS -X POST -H 'authorization: Bearer ${ADMIN_TOKEN}' ${url}/_gateway/admin/reload`],
   ];
   const lines = ['', `The gateway is listening on ${url} with ${CONFIG}. Try, from another terminal:`, ''];
   for (const [title, command] of examples) lines.push(`  # ${title}`, `  ${command}`, '');

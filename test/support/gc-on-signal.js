@@ -3,15 +3,93 @@
  * Test-only preload (NODE_OPTIONS=--require): on SIGUSR2 the process runs full garbage
  * collections and then writes "gc-done <n>" on stderr, so a memory test can read the resident
  * size of what is really held, not of garbage the collector has not reached yet.
+ *
+ * Just before that line it writes "gc-stats <n> timers=<t> refTimers=<r> handles=<h> resources=<json>",
+ * so a leak test can see timers and handles pile up. process.getActiveResourcesInfo() lists only
+ * what keeps the loop alive: unref'd timers (health checks, deadlines, debounces) and unref'd
+ * sockets (undici's idle ones) are missing from it. So `timers` counts every live timer made by
+ * setTimeout/setInterval, unref'd or not, tracked here; `refTimers` and `handles` (the other
+ * entries) come from getActiveResourcesInfo(). "gc-done <n>" stays a line of its own.
  */
+const timers = require('node:timers');
+const { promisify } = require('node:util');
 const v8 = require('node:v8');
 const vm = require('node:vm');
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
+
+/** Timers that may be live: added when made or refreshed, dropped when they fire or are cleared. */
+const live = new Set();
+/** A fired or cleared timer has `_destroyed` set (node's own flag, also set by close() and clear by id). */
+const isLive = (timer) => timer && timer._destroyed !== true;
+/** Timers ended another way (close(), clear by id) stay in `live` until a sweep: one when it doubles. */
+let sweepAt = 1024;
+function track(timer) {
+  live.add(timer);
+  if (live.size < sweepAt) return;
+  sweep();
+  sweepAt = Math.max(1024, live.size * 2);
+}
+function sweep() {
+  for (const timer of live) if (!isLive(timer)) live.delete(timer);
+}
+
+const originalSetTimeout = timers.setTimeout;
+const originalSetInterval = timers.setInterval;
+const originalClearTimeout = timers.clearTimeout;
+const originalClearInterval = timers.clearInterval;
+
+function trackedSetTimeout(callback, ...rest) {
+  if (typeof callback !== 'function') return originalSetTimeout(callback, ...rest);
+  const timer = originalSetTimeout(function fired(...args) {
+    live.delete(timer); // before the callback, which may refresh() it
+    return callback.apply(this, args);
+  }, ...rest);
+  track(timer);
+  return timer;
+}
+trackedSetTimeout[promisify.custom] = originalSetTimeout[promisify.custom];
+function trackedSetInterval(...args) {
+  const timer = originalSetInterval(...args);
+  track(timer);
+  return timer;
+}
+function clear(original) {
+  return function trackedClear(timer) {
+    if (typeof timer === 'object') live.delete(timer);
+    return original(timer);
+  };
+}
+
+const probe = originalSetTimeout(() => undefined, 0);
+originalClearTimeout(probe);
+const timeoutPrototype = Object.getPrototypeOf(probe);
+const originalRefresh = timeoutPrototype.refresh;
+timeoutPrototype.refresh = function refresh() {
+  track(this);
+  return originalRefresh.call(this);
+};
+
+const patched = {
+  setTimeout: trackedSetTimeout,
+  setInterval: trackedSetInterval,
+  clearTimeout: clear(originalClearTimeout),
+  clearInterval: clear(originalClearInterval),
+};
+Object.assign(timers, patched);
+Object.assign(globalThis, patched);
+
 let rounds = 0;
 process.on('SIGUSR2', () => {
   gc();
   gc();
-  process.stderr.write(`gc-done ${++rounds}\n`);
+  sweep();
+  const resources = {};
+  for (const name of process.getActiveResourcesInfo()) resources[name] = (resources[name] ?? 0) + 1;
+  const refTimers = resources.Timeout ?? 0;
+  const handles = Object.values(resources).reduce((sum, n) => sum + n, 0) - refTimers;
+  const round = ++rounds;
+  process.stderr.write(`gc-stats ${round} timers=${live.size} refTimers=${refTimers} handles=${handles} resources=${JSON.stringify(resources)}\n`);
+  process.stderr.write(`gc-done ${round}\n`);
 });
