@@ -40,6 +40,12 @@ async function gatewayProcess(failMode: 'open' | 'closed', routes: unknown[]): P
   return gateway;
 }
 
+/** The rate-limit hits this gateway's store could not answer in time (each one served under fail-open). */
+async function storeErrors(gateway: GatewayProcess): Promise<number> {
+  const text = (await call(`${gateway.url}/_gateway/metrics`)).text;
+  return samplesOf(text, 'gateway_rate_limit_store_errors_total')[0]?.value ?? 0;
+}
+
 async function statusOf(url: string): Promise<{ status: number; limit: string | undefined; text: string; headers: Record<string, string | string[] | undefined> }> {
   const res = await undiciRequest(url, { dispatcher: agent });
   const text = await res.body.text();
@@ -48,7 +54,7 @@ async function statusOf(url: string): Promise<{ status: number; limit: string | 
 }
 
 describe('rate limits shared through Redis', () => {
-  it('two gateway processes, limit 50 per 5 s on key route, 200 concurrent requests over both: exactly 50 pass, 150 get 429', async () => {
+  it('two gateway processes, limit 50 per 5 s on key route, 200 concurrent requests over both: 50 pass (at most one more per hit Redis answered too late, fail-open), the rest get 429', async () => {
     const routes = [{ id: 'shared', path: '/shared', upstream: 'app', rateLimit: { limit: 50, windowMs: 5000, key: 'route' } }];
     const [a, b] = await Promise.all([gatewayProcess('open', routes), gatewayProcess('open', routes)]);
     const before = upstream.requests.length;
@@ -56,13 +62,18 @@ describe('rate limits shared through Redis', () => {
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => statusOf(`${(i % 2 === 0 ? a : b).url}/shared`)));
 
     const counts = { ok: results.filter((r) => r.status === 200).length, limited: results.filter((r) => r.status === 429).length };
-    expect(counts).toEqual({ ok: 50, limited: 150 });
-    expect(upstream.requests.length - before).toBe(50);
+    // On a loaded machine Redis can miss the 50 ms budget; fail-open then serves that request,
+    // and each such miss is counted. Exactly 50 pass when none missed, and never more than one
+    // extra per miss (a missed hit may still have counted in Redis, never twice).
+    const misses = (await storeErrors(a)) + (await storeErrors(b));
+    expect({ ...counts, total: counts.ok + counts.limited }).toEqual({ ...counts, total: 200 });
+    if (misses === 0) expect(counts).toEqual({ ok: 50, limited: 150 });
+    expect({ ok: counts.ok, misses, inBounds: counts.ok >= 50 && counts.ok <= 50 + misses }).toMatchObject({ inBounds: true });
+    expect(upstream.requests.length - before).toBe(counts.ok);
     // Both replicas served part of the budget: it really is shared, not per process.
     const servedBy = (gateway: GatewayProcess): number => results.filter((r, i) => r.status === 200 && (i % 2 === 0 ? a : b) === gateway).length;
     expect(servedBy(a)).toBeGreaterThan(0);
     expect(servedBy(b)).toBeGreaterThan(0);
-    expect(servedBy(a) + servedBy(b)).toBe(50);
     // One key for the route's window, under the gateway's prefix, expiring with the window; refused hits were not counted.
     const inspector = new Redis(redis.url, { lazyConnect: true });
     try {
