@@ -19,20 +19,27 @@ const vm = require('node:vm');
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
 
-/** Timers that may be live: added when made or refreshed, dropped when they fire or are cleared. */
+/**
+ * Timers that may be live, held weakly (a live timer is held by node's timer lists anyway), so a
+ * timer ended in a way not seen here (close(), clear by id) costs nothing until the next sweep.
+ */
 const live = new Set();
+const ref = Symbol('gc-on-signal timer ref');
 /** A fired or cleared timer has `_destroyed` set (node's own flag, also set by close() and clear by id). */
-const isLive = (timer) => timer && timer._destroyed !== true;
-/** Timers ended another way (close(), clear by id) stay in `live` until a sweep: one when it doubles. */
+const isLive = (timer) => timer !== undefined && timer._destroyed !== true;
 let sweepAt = 1024;
 function track(timer) {
-  live.add(timer);
+  timer[ref] ??= new WeakRef(timer);
+  live.add(timer[ref]);
   if (live.size < sweepAt) return;
   sweep();
   sweepAt = Math.max(1024, live.size * 2);
 }
+function untrack(timer) {
+  if (timer !== null && typeof timer === 'object' && timer[ref]) live.delete(timer[ref]);
+}
 function sweep() {
-  for (const timer of live) if (!isLive(timer)) live.delete(timer);
+  for (const weak of live) if (!isLive(weak.deref())) live.delete(weak);
 }
 
 const originalSetTimeout = timers.setTimeout;
@@ -43,7 +50,7 @@ const originalClearInterval = timers.clearInterval;
 function trackedSetTimeout(callback, ...rest) {
   if (typeof callback !== 'function') return originalSetTimeout(callback, ...rest);
   const timer = originalSetTimeout(function fired(...args) {
-    live.delete(timer); // before the callback, which may refresh() it
+    untrack(timer); // before the callback, which may refresh() it
     return callback.apply(this, args);
   }, ...rest);
   track(timer);
@@ -57,7 +64,7 @@ function trackedSetInterval(...args) {
 }
 function clear(original) {
   return function trackedClear(timer) {
-    if (typeof timer === 'object') live.delete(timer);
+    untrack(timer);
     return original(timer);
   };
 }
