@@ -10,6 +10,8 @@ import { GatewayExceptionFilter } from './errors/gateway-exception.filter';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import type { TrafficGate } from './lifecycle/traffic-gate';
+import { PluginGuard } from './plugins/plugin.guard';
+import { GatewayPluginsModule, type PluginModule } from './plugins/plugins.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -29,11 +31,13 @@ export interface AppModuleOptions {
   readonly gate: TrafficGate;
   /** The @nestjs/config module that loaded the env files (see bootstrap.ts). */
   readonly envModule: DynamicModule;
+  /** Plugin modules beside the shipped ones (GatewayModule.forRoot, GATEWAY_PLUGINS). */
+  readonly plugins: readonly PluginModule[];
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, environment, telemetry, gate, envModule }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, environment, telemetry, gate, envModule, plugins }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -41,6 +45,7 @@ export class AppModule {
         TelemetryModule.forRoot(telemetry),
         LifecycleModule.forRoot(gate),
         GatewayConfigModule.forRoot(config, environment),
+        GatewayPluginsModule.forRoot(plugins),
         RoutingModule,
         RateLimitModule,
         ConcurrencyModule,
@@ -59,15 +64,19 @@ export class AppModule {
        *                           while draining, 503 shutting_down (TrafficGate)
        *   1. RouteMatchGuard      match the live route table (swapped whole by a reload); 404 / 405;
        *                           disguised path separators 400; the request keeps the route's binding
-       *   2. RateLimitGuard       the route's rateLimit (@nestjs/throttler; memory or Redis); 429 rate_limited,
+       *   2. PluginGuard          the route's plugins in order (api-key 401, cors preflight 204 / 403,
+       *                           a team's own); 500 plugin_error when one throws
+       *   3. RateLimitGuard       the route's rateLimit (@nestjs/throttler; memory or Redis); 429 rate_limited,
        *                           503 rate_limit_unavailable with rateLimitFailMode closed
-       *   3. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
-       *   4. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
-       *   5. ProxyController      stream to the upstream and back, retrying where allowed
+       *   4. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
+       *   5. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
+       *   6. ProxyController      stream to the upstream and back, retrying where allowed;
+       *                           the plugins' onResponse on the way back, onComplete at the end
        * Errors from any step     GatewayExceptionFilter, the JSON of README "Errors and status codes"
        */
       providers: [
         { provide: APP_GUARD, useExisting: RouteMatchGuard },
+        { provide: APP_GUARD, useExisting: PluginGuard },
         { provide: APP_GUARD, useExisting: RateLimitGuard },
         { provide: APP_GUARD, useExisting: ConcurrencyGuard },
         { provide: APP_GUARD, useExisting: DeadlineGuard },

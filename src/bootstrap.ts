@@ -7,9 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { ConfigReloader, type ReloadOutcome, type ReloadTrigger } from './admin/config-reloader.service';
 import { AppModule } from './app.module';
 import { loadGatewayConfigFile } from './config/config-loader';
+import { validateGatewayConfig } from './config/config-validator';
 import { validateEnvironment, type GatewayEnvironment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { unenforcedFields } from './config/unenforced-fields';
+import { loadPluginModules } from './plugins/plugin-loader';
+import type { PluginModule } from './plugins/plugins.module';
 import { createGatewayServer, handleClientError, handleFrameworkError } from './gateway-server';
 import { drainTraffic } from './lifecycle/graceful-drain';
 import { TrafficGate } from './lifecycle/traffic-gate';
@@ -25,6 +28,8 @@ export interface GatewaySettings {
   /** The parsed config file, for start-up warnings; absent when the config was built in code. */
   readonly rawConfig?: unknown;
   readonly envModule?: DynamicModule;
+  /** Plugin modules beside the shipped ones. */
+  readonly plugins?: readonly PluginModule[];
 }
 
 export interface RunningGateway {
@@ -39,10 +44,11 @@ export interface RunningGateway {
 }
 
 /**
- * Reads the environment (process, then `.env.<NODE_ENV>`, then `.env`) and the config file it
- * names. Throws ConfigError listing every problem.
+ * Reads the environment and the config file it names, or validates `inCodeConfig` instead of
+ * reading a file (then there is no file to reload). Plugin modules named by GATEWAY_PLUGINS are
+ * loaded after `plugins`. Throws ConfigError listing every problem.
  */
-export async function loadGatewaySettings(): Promise<GatewaySettings> {
+export async function loadGatewaySettings(inCodeConfig?: unknown, plugins: readonly PluginModule[] = []): Promise<GatewaySettings> {
   const nodeEnv = process.env.NODE_ENV ?? 'development';
   const envModule = await ConfigModule.forRoot({
     envFilePath: [`.env.${nodeEnv}`, '.env'],
@@ -51,9 +57,10 @@ export async function loadGatewaySettings(): Promise<GatewaySettings> {
       return env;
     },
   });
-  const environment = validateEnvironment(process.env);
-  const { config, raw } = loadGatewayConfigFile(environment.configPath);
-  return { config, environment, rawConfig: raw, envModule };
+  const fromEnv = validateEnvironment(process.env);
+  const environment = inCodeConfig === undefined ? fromEnv : { ...fromEnv, configPath: '' };
+  const { config, raw } = inCodeConfig === undefined ? loadGatewayConfigFile(environment.configPath) : { config: validateGatewayConfig(inCodeConfig), raw: inCodeConfig };
+  return { config, environment, rawConfig: raw, envModule, plugins: [...plugins, ...loadPluginModules(environment.pluginPaths)] };
 }
 
 export async function createGatewayApp(settings: GatewaySettings, telemetry: Telemetry, gate: TrafficGate): Promise<NestFastifyApplication> {
@@ -85,6 +92,7 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
       environment,
       telemetry,
       gate,
+      plugins: settings.plugins ?? [],
       envModule: settings.envModule ?? (await ConfigModule.forRoot({ ignoreEnvFile: true })),
     }),
     adapter,

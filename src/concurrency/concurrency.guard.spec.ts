@@ -56,7 +56,7 @@ function setUp(): { guard: ConcurrencyGuard; permits: PermitRegistry; route: Com
   } as ConcurrencyGuard;
   const route = new CompiledRoute(config.routes[0]);
   const traffic = new TrafficStats();
-  route.bind(new RouteBinding(new UndiciUpstreamClient(config.upstreams.u), permits.route('r')!, permits.upstream('u')!, traffic.route('r'), traffic.upstream('u')));
+  route.bind(new RouteBinding(new UndiciUpstreamClient(config.upstreams.u), permits.route('r')!, permits.upstream('u')!, traffic.route('r'), traffic.upstream('u'), []));
   return { guard: wrapped, permits, route, contextOf };
 }
 

@@ -35,12 +35,6 @@ export function diffConfigs(before: GatewayConfig, after: GatewayConfig): Config
   };
 }
 
-/** True when a reload changes nothing at all. */
-export function isEmptyChange(changes: ConfigChanges): boolean {
-  const none = (c: NamedChanges): boolean => c.added.length + c.removed.length + c.changed.length === 0;
-  return none(changes.routes) && none(changes.upstreams) && changes.restartRequired.length === 0;
-}
-
 function diffNamed<T>(before: ReadonlyMap<string, T>, after: ReadonlyMap<string, T>): NamedChanges {
   const added: string[] = [];
   const changed: string[] = [];

@@ -2,11 +2,12 @@ import type { GatewayConfigSchema, UpstreamSchema } from './gateway-config.schem
 import type {
   ConcurrencySettings,
   GatewayConfig,
+  PluginSettings,
   RateLimitKey,
   RouteSettings,
   UpstreamSettings,
 } from './gateway-config.types';
-import type { ConcurrencySchema } from './gateway-config.schema';
+import type { ConcurrencySchema, PluginEntrySchema } from './gateway-config.schema';
 
 export const CONFIG_DEFAULTS = Object.freeze({
   bodyLimitBytes: 10 * 1024 * 1024,
@@ -26,7 +27,10 @@ export const CONFIG_DEFAULTS = Object.freeze({
 
 /** Applies defaults to a validated schema and deep-freezes the result. */
 export function resolveGatewayConfig(schema: GatewayConfigSchema, upstreams: Map<string, UpstreamSchema>): GatewayConfig {
-  const defaults = { timeoutMs: schema.defaults?.timeoutMs ?? CONFIG_DEFAULTS.timeoutMs };
+  const defaults = {
+    timeoutMs: schema.defaults?.timeoutMs ?? CONFIG_DEFAULTS.timeoutMs,
+    plugins: resolvePlugins(schema.defaults?.plugins) ?? [],
+  };
   const config: GatewayConfig = {
     server: {
       bodyLimitBytes: schema.server?.bodyLimitBytes ?? CONFIG_DEFAULTS.bodyLimitBytes,
@@ -53,9 +57,14 @@ export function resolveGatewayConfig(schema: GatewayConfigSchema, upstreams: Map
         ? { limit: r.rateLimit.limit, windowMs: r.rateLimit.windowMs, key: (r.rateLimit.key ?? 'ip') as RateLimitKey }
         : null,
       retry: r.retry ? { attempts: r.retry.attempts } : null,
+      plugins: resolvePlugins(r.plugins) ?? defaults.plugins,
     })),
   };
   return deepFreeze(config);
+}
+
+function resolvePlugins(entries: PluginEntrySchema[] | undefined): PluginSettings[] | null {
+  return entries === undefined ? null : entries.map((p) => ({ name: p.name, config: { ...(p.config ?? {}) } }));
 }
 
 function resolveUpstream(name: string, u: UpstreamSchema): UpstreamSettings {

@@ -41,6 +41,11 @@ routes:
     concurrency: { limit: 10, queue: 20, queueTimeoutMs: 200 }
     rateLimit: { limit: 100, windowMs: 1000, key: ip }   # key: ip | header:<name> | route
     retry: { attempts: 2 }          # idempotent methods only, on connect errors/502/503
+    plugins:                        # run in this order before the upstream call (README "Plugins")
+      - name: api-key
+        config: { header: x-api-key, keysFile: config/api-keys.yaml }
+      - name: cors
+        config: { origins: [https://app.example.com], credentials: true, maxAgeSeconds: 600 }
   - id: legacy
     pathRegex: ^/v[0-9]+/legacy/.*$ # regex routes are tried after path routes, in file order
     upstream: users
@@ -86,7 +91,7 @@ describe('validateGatewayConfig', () => {
 
     it('is accepted with every field carried over', () => {
       expect(config.server).toEqual({ bodyLimitBytes: 10_485_760, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject', rateLimitFailMode: 'open' });
-      expect(config.defaults).toEqual({ timeoutMs: 30_000 });
+      expect(config.defaults).toEqual({ timeoutMs: 30_000, plugins: [] });
       expect(config.upstreams.users).toEqual({
         name: 'users',
         targets: ['http://127.0.0.1:3001', 'http://127.0.0.1:3002'],
@@ -113,6 +118,10 @@ describe('validateGatewayConfig', () => {
         concurrency: { limit: 10, queue: 20, queueTimeoutMs: 200 },
         rateLimit: { limit: 100, windowMs: 1000, key: 'ip' },
         retry: { attempts: 2 },
+        plugins: [
+          { name: 'api-key', config: { header: 'x-api-key', keysFile: 'config/api-keys.yaml' } },
+          { name: 'cors', config: { origins: ['https://app.example.com'], credentials: true, maxAgeSeconds: 600 } },
+        ],
       });
       expect(config.routes[2].pathRegex).toBe('^/v[0-9]+/legacy/.*$');
       expect(config.routes[2].path).toBeNull();
@@ -133,6 +142,7 @@ describe('validateGatewayConfig', () => {
         concurrency: null,
         rateLimit: null,
         retry: null,
+        plugins: [],
       });
     });
 
@@ -163,7 +173,7 @@ describe('validateGatewayConfig', () => {
     it('fills the server and defaults sections', () => {
       const config = validateGatewayConfig(minimal);
       expect(config.server).toEqual({ bodyLimitBytes: 10 * 1024 * 1024, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject', rateLimitFailMode: 'open' });
-      expect(config.defaults).toEqual({ timeoutMs: 30_000 });
+      expect(config.defaults).toEqual({ timeoutMs: 30_000, plugins: [] });
     });
 
     it('fills an upstream', () => {

@@ -32,6 +32,7 @@ describe('validateEnvironment', () => {
       redisUrl: null,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      pluginPaths: [],
     });
   });
 
@@ -49,6 +50,7 @@ describe('validateEnvironment', () => {
         REDIS_URL: 'redis://cache:6379/0',
         LOG_LEVEL: 'debug',
         GATEWAY_SHUTDOWN_GRACE_MS: '2500',
+        GATEWAY_PLUGINS: 'plugins/a.js, /opt/b.js',
       }),
     ).toEqual({
       configPath: '/etc/gateway/gw.json',
@@ -58,6 +60,7 @@ describe('validateEnvironment', () => {
       redisUrl: 'redis://cache:6379/0',
       logLevel: 'debug',
       shutdownGraceMs: 2500,
+      pluginPaths: ['plugins/a.js', '/opt/b.js'],
     });
   });
 

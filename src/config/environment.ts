@@ -19,6 +19,7 @@ export class EnvironmentSchema {
   @IsOptional() @IsString() @Matches(/^rediss?:\/\//, { message: '$property must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
   @IsOptional() @IsIn(LOG_LEVELS) LOG_LEVEL?: LogLevel;
   @IsOptional() @Type(() => Number) @IsInt() @Min(0) GATEWAY_SHUTDOWN_GRACE_MS?: number;
+  @IsOptional() @IsString() GATEWAY_PLUGINS?: string;
 }
 
 export interface GatewayEnvironment {
@@ -29,6 +30,8 @@ export interface GatewayEnvironment {
   readonly redisUrl: string | null;
   readonly logLevel: LogLevel;
   readonly shutdownGraceMs: number;
+  /** Compiled plugin modules to load at start (GATEWAY_PLUGINS, comma-separated paths). */
+  readonly pluginPaths: readonly string[];
 }
 
 /** Validates the variables the gateway reads (others are ignored) and applies defaults. */
@@ -55,6 +58,7 @@ export function validateEnvironment(env: Record<string, unknown>): GatewayEnviro
     redisUrl: schema.REDIS_URL ?? null,
     logLevel: schema.LOG_LEVEL ?? 'info',
     shutdownGraceMs: schema.GATEWAY_SHUTDOWN_GRACE_MS ?? 10_000,
+    pluginPaths: Object.freeze((schema.GATEWAY_PLUGINS ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '')),
   });
 }
 
@@ -70,4 +74,5 @@ class EnvironmentSchemaKeys {
   REDIS_URL = 0;
   LOG_LEVEL = 0;
   GATEWAY_SHUTDOWN_GRACE_MS = 0;
+  GATEWAY_PLUGINS = 0;
 }

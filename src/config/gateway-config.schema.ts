@@ -40,8 +40,15 @@ export class ServerSchema {
   @IsOptional() @IsIn(['open', 'closed']) rateLimitFailMode?: 'open' | 'closed';
 }
 
+/** One entry of `plugins`: the plugin's name, and its `config` (validated by the plugin itself once loaded). */
+export class PluginEntrySchema {
+  @IsString() @Matches(NAME, { message: '$property must be a plugin name (letters, digits, _ . -)' }) name!: string;
+  @IsOptional() @IsObject() config?: Record<string, unknown>;
+}
+
 export class DefaultsSchema {
   @IsOptional() @IsInt() @Min(1) timeoutMs?: number;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => PluginEntrySchema) plugins?: PluginEntrySchema[];
 }
 
 export class PoolSchema {
@@ -117,6 +124,7 @@ export class RouteSchema {
   @IsOptional() @ValidateNested() @Type(() => ConcurrencySchema) concurrency?: ConcurrencySchema;
   @IsOptional() @ValidateNested() @Type(() => RateLimitSchema) rateLimit?: RateLimitSchema;
   @IsOptional() @ValidateNested() @Type(() => RetrySchema) retry?: RetrySchema;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => PluginEntrySchema) plugins?: PluginEntrySchema[];
 }
 
 export class GatewayConfigSchema {

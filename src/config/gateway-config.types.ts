@@ -14,8 +14,15 @@ export interface ServerSettings {
   readonly rateLimitFailMode: RateLimitFailMode;
 }
 
+/** A route's plugin, as written: its `config` is validated by the plugin once plugins are loaded. */
+export interface PluginSettings {
+  readonly name: string;
+  readonly config: Readonly<Record<string, unknown>>;
+}
+
 export interface DefaultSettings {
   readonly timeoutMs: number;
+  readonly plugins: readonly PluginSettings[];
 }
 
 export interface PoolSettings {
@@ -93,6 +100,8 @@ export interface RouteSettings {
   readonly concurrency: ConcurrencySettings | null;
   readonly rateLimit: RateLimitSettings | null;
   readonly retry: RetrySettings | null;
+  /** Run in this order before the upstream call: the route's own, or else `defaults.plugins`. */
+  readonly plugins: readonly PluginSettings[];
 }
 
 export interface GatewayConfig {

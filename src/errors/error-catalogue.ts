@@ -4,6 +4,7 @@ export const ERROR_CATALOGUE = {
   /** An admin reload of a config file that does not validate; the body lists every error. */
   invalid_config: { status: 400, error: 'Bad Request' },
   unauthorized: { status: 401, error: 'Unauthorized' },
+  forbidden: { status: 403, error: 'Forbidden' },
   no_route: { status: 404, error: 'Not Found' },
   method_not_allowed: { status: 405, error: 'Method Not Allowed' },
   body_too_large: { status: 413, error: 'Payload Too Large' },
@@ -11,6 +12,7 @@ export const ERROR_CATALOGUE = {
   concurrency_limit: { status: 429, error: 'Too Many Requests' },
   queue_timeout: { status: 429, error: 'Too Many Requests' },
   internal_error: { status: 500, error: 'Internal Server Error' },
+  plugin_error: { status: 500, error: 'Internal Server Error' },
   upstream_unreachable: { status: 502, error: 'Bad Gateway' },
   no_healthy_target: { status: 503, error: 'Service Unavailable' },
   rate_limit_unavailable: { status: 503, error: 'Service Unavailable' },

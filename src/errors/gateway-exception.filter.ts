@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
+import { AnsweredByPlugin } from '../plugins/plugin-call';
 import type { RequestContext } from '../trace/request-context';
 import type { GatewayErrorCode } from './error-catalogue';
 import { writeErrorResponse } from './error-response';
@@ -24,6 +25,8 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    // A plugin answered the request itself (a CORS preflight): the response is already written.
+    if (exception instanceof AnsweredByPlugin) return;
     const error = this.toGatewayError(exception);
     const context = this.cls.get();
     if (context && context.code === null) context.code = error.code;
@@ -33,13 +36,20 @@ export class GatewayExceptionFilter implements ExceptionFilter {
   }
 
   private toGatewayError(exception: unknown): GatewayError {
-    if (exception instanceof GatewayError) return exception;
+    if (exception instanceof GatewayError) {
+      if (exception.code === 'plugin_error' && exception.cause !== undefined) this.logger.error(`${exception.message}: ${describe(exception.cause)}`);
+      return exception;
+    }
     const status = statusOf(exception);
     const code = status !== null ? CODE_BY_STATUS[status] : undefined;
     if (code) return new GatewayError(code, messageOf(exception));
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return new GatewayError('internal_error', 'the gateway failed to handle this request');
   }
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
 }
 
 function statusOf(exception: unknown): number | null {

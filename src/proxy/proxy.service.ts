@@ -16,6 +16,9 @@ import type { RequestContext } from '../trace/request-context';
 import { upstreamTraceHeaders } from '../trace/request-context.factory';
 import type { AttemptProgress, UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
 import { isConnectFailure, mapUpstreamError } from '../upstream/upstream-error-mapper';
+import type { BoundPlugin } from '../plugins/plugin-chain';
+import { PluginResponseHead, type PluginCall } from '../plugins/plugin-call';
+import { runResponsePlugins } from '../plugins/response-plugins';
 import { bodyTooLarge, RequestBodyStream } from './request-body';
 import { clientResponseHeaders, upstreamRequestHeaders } from './request-headers';
 import { RetryPolicy } from './retry-policy';
@@ -91,7 +94,7 @@ export class ProxyService {
               discarded = true;
               return discardSink();
             }
-            return startResponse(res, head, cancellation);
+            return startResponse(res, head, cancellation, context.plugins === null ? null : { call: context.plugins, chain: route.binding.plugins });
           },
           progress,
         );
@@ -134,11 +137,18 @@ export class ProxyService {
   }
 }
 
-function startResponse(res: ServerResponse, head: UpstreamResponseHead, cancellation: RequestCancellation): ServerResponse {
+function startResponse(
+  res: ServerResponse,
+  head: UpstreamResponseHead,
+  cancellation: RequestCancellation,
+  plugins: { call: PluginCall; chain: readonly BoundPlugin[] } | null,
+): ServerResponse {
   // Too late: the 504 (or the client's departure) has already been dealt with.
   if (cancellation.signal.aborted) throw cancellation.signal.reason;
+  const headers = clientResponseHeaders(head.headers);
+  if (plugins !== null) runResponsePlugins(plugins.chain, new PluginResponseHead(head.statusCode, plugins.call, headers));
   cancellation.responseStarted();
-  res.writeHead(head.statusCode, clientResponseHeaders(head.headers));
+  res.writeHead(head.statusCode, headers);
   return res;
 }
 

@@ -1,10 +1,11 @@
 import type { PermitPool } from '../concurrency/permit-registry.service';
 import type { TrafficFigures } from '../metrics/traffic-stats';
+import type { BoundPlugin } from '../plugins/plugin-chain';
 import type { UpstreamClient } from '../upstream/upstream-client';
 
 /**
  * What a route of one config generation uses at run time, resolved when that generation is
- * published: its upstream's client, its permit pools and its live figures. A request takes
+ * published: its upstream's client, its permit pools, its live figures and its plugins. A request takes
  * all of them from the route it matched, so it finishes on the generation it started with
  * however many reloads happen meanwhile.
  */
@@ -15,6 +16,8 @@ export class RouteBinding {
     readonly upstreamPermits: PermitPool | null,
     readonly routeTraffic: TrafficFigures,
     readonly upstreamTraffic: TrafficFigures,
+    /** The route's plugins, configured for this generation, in the route's order. */
+    readonly plugins: readonly BoundPlugin[],
   ) {}
 
   /** A request matched the route: it holds the client (a retired one closes after its last request). */

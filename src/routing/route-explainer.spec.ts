@@ -20,6 +20,7 @@ function route(input: RouteInput): RouteSettings {
     concurrency: null,
     rateLimit: null,
     retry: null,
+    plugins: [],
     ...input,
   };
 }

@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { ClsService } from 'nestjs-cls';
 import type { RequestContext } from '../trace/request-context';
 import { GatewayError } from '../errors/gateway-error';
@@ -7,6 +8,7 @@ import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig, PathEscapedSlashes } from '../config/gateway-config.types';
 import { pathDisguise } from './path-disguise';
 import { normalisePath } from './path-normaliser';
+import type { RouteMatch, RouteTable } from './route-table';
 import { RouteTableService } from './route-table.service';
 
 /**
@@ -36,12 +38,10 @@ export class RouteMatchGuard implements CanActivate {
     const path = normalisePath(rawPath);
     const disguise = pathDisguise(path, this.escapedSlashes);
     if (disguise !== null) throw new GatewayError('bad_request', `refused: ${disguise}`);
-    const match = this.routes.current.match({
-      method: request.raw.method ?? 'GET',
-      path,
-      host: request.raw.headers.host,
-      headers: request.raw.headers,
-    });
+    const table = this.routes.current;
+    const headers = request.raw.headers;
+    let match = table.match({ method: request.raw.method ?? 'GET', path, host: headers.host, headers });
+    if (match.kind === 'method_not_allowed' && request.raw.method === 'OPTIONS') match = preflightMatch(table, path, headers) ?? match;
     if (match.kind === 'no_route') throw new GatewayError('no_route', `no route for ${request.raw.method} ${path}`);
     if (match.kind === 'method_not_allowed') {
       throw new GatewayError('method_not_allowed', `${request.raw.method} is not allowed on ${path}`, {
@@ -61,6 +61,17 @@ export class RouteMatchGuard implements CanActivate {
     request.gatewayUpstreamPath = queryAt === -1 ? match.upstreamPath : match.upstreamPath + url.slice(queryAt);
     return true;
   }
+}
+
+/**
+ * A CORS preflight on a route that does not list OPTIONS: the route of the method it asks
+ * about, if a plugin of that route answers preflights (README "Plugins", `cors`).
+ */
+function preflightMatch(table: RouteTable, path: string, headers: IncomingHttpHeaders): RouteMatch | null {
+  const asked = headers['access-control-request-method'];
+  if (typeof asked !== 'string' || headers.origin === undefined) return null;
+  const match = table.match({ method: asked, path, host: headers.host, headers });
+  return match.kind === 'route' && match.route.binding.plugins.some((bound) => bound.plugin.answersPreflight === true) ? match : null;
 }
 
 const PROXY_HANDLER = Symbol.for('gateway.proxyHandler');

@@ -19,6 +19,7 @@ function route(input: RouteInput): RouteSettings {
     concurrency: null,
     rateLimit: null,
     retry: null,
+    plugins: [],
     ...input,
   };
 }

@@ -29,6 +29,7 @@ export function createRequestContext(req: IncomingMessage): RequestContext {
     bytesIn: 0,
     consumerId: null,
     binding: null,
+    plugins: null,
     end: null,
   };
 }

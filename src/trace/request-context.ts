@@ -1,6 +1,7 @@
 import type { ClsStore } from 'nestjs-cls';
 import type { GatewayErrorCode } from '../errors/error-catalogue';
 import type { RequestEnd } from '../lifecycle/request-end';
+import type { PluginCall } from '../plugins/plugin-call';
 import type { RouteBinding } from '../routing/route-binding';
 
 /**
@@ -29,6 +30,8 @@ export interface RequestContext extends ClsStore {
   consumerId: string | null;
   /** The matched route's run-time parts (client, permits, figures); null until a route matched. */
   binding: RouteBinding | null;
+  /** The request as its route's plugins see it; null when the route has none. */
+  plugins: PluginCall | null;
   /** When the request is over (response or connection closed); null for CONNECT, which has no response. */
   end: RequestEnd | null;
 }

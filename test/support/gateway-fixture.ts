@@ -14,6 +14,7 @@ export const TEST_ENVIRONMENT: GatewayEnvironment = Object.freeze({
   redisUrl: null,
   logLevel: 'error',
   shutdownGraceMs: 1000,
+  pluginPaths: [],
 });
 
 /** Where the gateway's log lines go in a test: nowhere, unless the test collects them. */

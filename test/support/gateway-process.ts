@@ -17,6 +17,7 @@ const GATEWAY_VARIABLES = [
   'REDIS_URL',
   'LOG_LEVEL',
   'GATEWAY_SHUTDOWN_GRACE_MS',
+  'GATEWAY_PLUGINS',
   'NODE_ENV',
 ] as const;
 
