@@ -5,7 +5,7 @@ import { UpstreamModule } from '../upstream/upstream.module';
 import { ConfigFileReloads } from './config-file-reloads';
 import { ConfigReloader } from './config-reloader.service';
 
-/** Config reload, whatever asks for it: the admin API, SIGHUP (main.ts) or the file changing. */
+/** Config reload, whatever asks for it: the admin API, SIGHUP (run-gateway.ts) or the file changing. */
 @Module({
   imports: [RoutingModule, UpstreamModule, ConcurrencyModule],
   providers: [ConfigReloader, ConfigFileReloads],

@@ -45,6 +45,8 @@ export interface PluginResponse {
 export interface PluginCompletion {
   readonly method: string;
   readonly url: string;
+  /** The request headers as forwarded (after the plugins' changes). */
+  readonly requestHeaders: Readonly<IncomingHttpHeaders>;
   readonly route: string;
   /** The status the client got; 499 when it left first. */
   readonly status: number;

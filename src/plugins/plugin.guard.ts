@@ -64,6 +64,7 @@ export class PluginGuard implements CanActivate {
     const completion = {
       method: call.method,
       url: call.url,
+      requestHeaders: call.headers,
       route: call.route,
       status: res.writableFinished ? res.statusCode : 499,
       durationMs: performance.now() - context.startedAt,
@@ -71,14 +72,17 @@ export class PluginGuard implements CanActivate {
       traceId: context.traceId,
       requestId: context.requestId,
     };
-    for (const { plugin, state } of chain) {
-      try {
-        plugin.onComplete?.(completion, state);
-      } catch (error) {
-        // The response is gone: an audit hook that fails can only be logged.
-        this.cls.runWith(context, () => this.failure(plugin.name, 'onComplete', error));
+    // In the request's context, so the hooks' own log lines carry its ids.
+    this.cls.runWith(context, () => {
+      for (const { plugin, state } of chain) {
+        try {
+          plugin.onComplete?.(completion, state);
+        } catch (error) {
+          // The response is gone: an audit hook that fails can only be logged.
+          this.failure(plugin.name, 'onComplete', error);
+        }
       }
-    }
+    });
   }
 
   private failure(plugin: string, hook: string, error: unknown): GatewayError {
