@@ -41,6 +41,8 @@ export interface GatewayProcessOptions {
   env?: Record<string, string | undefined>;
   /** Working directory of the child; default: the temp directory (so no stray .env is read). */
   cwd?: string;
+  /** The script to run; default the built gateway (dist/main.js). A team's own entry point, for instance. */
+  script?: string;
 }
 
 export interface StartGatewayProcessOptions extends GatewayProcessOptions {
@@ -120,7 +122,7 @@ async function spawnGateway(options: GatewayProcessOptions): Promise<SpawnedGate
     else env[key] = value;
   }
 
-  const child = spawn(process.execPath, [GATEWAY_MAIN_JS], { cwd: options.cwd ?? dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.script ?? GATEWAY_MAIN_JS], { cwd: options.cwd ?? dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
