@@ -21,8 +21,10 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The demo config; mount your own over it, or point GATEWAY_CONFIG elsewhere.
-COPY config/gateway.yaml ./config/gateway.yaml
+# The demo config and the digests of its demo API keys; mount your own over them, or point
+# GATEWAY_CONFIG elsewhere. Plugins of your own: copy their compiled modules in and name them
+# in GATEWAY_PLUGINS (README "Write your own plugin").
+COPY config/gateway.yaml config/api-keys.yaml ./config/
 # The unprivileged user that ships with the official Node images (uid 1000).
 USER node
 EXPOSE 8080

@@ -158,6 +158,15 @@ function printTryLines(url) {
     ['the path is normalised before matching: -> route users-read, upstream /v1/users/42', `curl -sS --path-as-is '${url}/api/orders/../users/%34%32'`],
     ['a regex route with a $1 rewrite: /v2/legacy/users/7 -> /v1/users/7', `curl -sS ${url}/v2/legacy/users/7`],
     ['rateLimit 3 per 10 s per client: 200 200 200 429', `for i in 1 2 3 4; do curl -sS -o /dev/null -w '%{http_code} ' ${url}/api/limited/users/7; done; echo`],
+    ['api-key: 401 without a key', `curl -sS -i ${url}/partner/orders/1`],
+    [
+      'api-key: with a key the orders service sees X-Consumer-Id: partner-a, never the key; 5 per 10 s per partner',
+      `curl -sS -H 'x-api-key: demo-partner-key-0001' ${url}/partner/orders/1`,
+    ],
+    [
+      'cors: a preflight from http://localhost:3000 is answered by the gateway (204), never forwarded',
+      `curl -sS -i -X OPTIONS -H 'origin: http://localhost:3000' -H 'access-control-request-method: POST' ${url}/api/orders`,
+    ],
     ['a slow upstream (answers after ?delay ms)', `curl -sS '${url}/api/slow?delay=500'`],
     ['404 no_route', `curl -sS -i ${url}/nope`],
     ['405 method_not_allowed with an Allow header', `curl -sS -i -X DELETE ${url}/api/users/42`],
