@@ -3,7 +3,7 @@
  * The load generator, run by run.js as its own process (pinned to the upstream's core).
  * Usage: node bench/load.js '<json options>'; prints one JSON line with the result.
  *
- * Options: url, connections, warmupSec, durationSec, timeoutSec,
+ * Options: url, headers (sent with every request), connections, warmupSec, durationSec, timeoutSec,
  *          cpuPids {label: pid}  CPU time sampled right before and right after the measured run,
  *          rssPids {label: pid}  VmRSS sampled every rssIntervalMs during warm-up and measured run.
  */
@@ -11,9 +11,9 @@ require('./lib/orphan-guard');
 const autocannon = require('autocannon');
 const { coreBusy, coreTimes, cpuSeconds, cpusAllowed, memoryKb } = require('./lib/procfs');
 
-function cannon(url, connections, durationSec, timeoutSec) {
+function cannon(url, connections, durationSec, timeoutSec, headers) {
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: durationSec, pipelining: 1, timeout: timeoutSec }, (error, result) =>
+    autocannon({ url, connections, duration: durationSec, pipelining: 1, timeout: timeoutSec, headers }, (error, result) =>
       error ? reject(error) : resolve(result),
     );
   });
@@ -42,14 +42,14 @@ async function main() {
   };
   const rssTimer = Object.keys(rssPids).length > 0 ? setInterval(sampleRss, opts.rssIntervalMs || 25) : null;
 
-  if (opts.warmupSec > 0) await cannon(opts.url, opts.connections, opts.warmupSec, timeoutSec);
+  if (opts.warmupSec > 0) await cannon(opts.url, opts.connections, opts.warmupSec, timeoutSec, opts.headers);
 
   const before = {};
   for (const [label, pid] of Object.entries(cpuPids)) before[label] = cpuSeconds(pid);
   const cores0 = coreTimes();
   const self0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const result = await cannon(opts.url, opts.connections, opts.durationSec, timeoutSec);
+  const result = await cannon(opts.url, opts.connections, opts.durationSec, timeoutSec, opts.headers);
   const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
   const served = result.requests.total;
   const cpu = {};

@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { benchVariants, PATHS } = require('./lib/variants');
+const { benchVariants, PATHS, AGAINST_BARE } = require('./lib/variants');
 const { median, ratio } = require('./lib/stats');
 const { cpusAllowed, listeningPorts } = require('./lib/procfs');
 const { renderText, renderMarkdown } = require('./lib/report');
@@ -294,6 +294,7 @@ async function startGateway(variant) {
     GATEWAY_PORT: '0',
     GATEWAY_HOST: '127.0.0.1',
     LOG_LEVEL: variant.logLevel ?? settingsRef.gatewayLogLevel,
+    ...variant.env,
   });
   // cwd is the temp dir, so no .env file of the checkout changes what is measured.
   const info = launch(`gateway[${variant.name}]`, PROXY_CORE, ['-r', GUARD, path.join(ROOT, 'dist', 'main.js')], {
@@ -550,6 +551,7 @@ async function main() {
         for (const v of rotate(proxyVariants, round)) {
           const r = await runLoad({
             url: targets[v.name].url + PATHS.json,
+            headers: v.requestHeaders,
             connections: settings.connections,
             warmupSec: settings.warmupSec,
             durationSec: settings.durationSec,
@@ -585,8 +587,7 @@ async function main() {
         gatewayToPeerP99: ratio(m('gateway').p99, m('peer').p99),
       };
       // Each design variant against the bare gateway of the same run: <prefix>ToGatewayReqPerSec / CpuPerReq.
-      const againstBare = { 'gateway-accesslog': 'accessLog', 'gateway-policies': 'policies', 'gateway-healthcheck': 'healthCheck', 'gateway-ratelimit': 'rateLimit' };
-      for (const [variant, prefix] of Object.entries(againstBare)) {
+      for (const [variant, [prefix]] of Object.entries(AGAINST_BARE)) {
         if (!out.variants[variant]) continue;
         out.ratios[`${prefix}ToGatewayReqPerSec`] = ratio(m(variant).reqPerSec, m('gateway').reqPerSec);
         out.ratios[`${prefix}ToGatewayCpuPerReq`] = ratio(m(variant).cpuUsPerReq, m('gateway').cpuUsPerReq);

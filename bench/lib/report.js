@@ -1,4 +1,5 @@
 'use strict';
+const { AGAINST_BARE } = require('./variants');
 /* Turns the results object of run.js into a readable console table and a markdown table. */
 
 const dash = '–';
@@ -69,8 +70,7 @@ function proxySection(results, markdown) {
     `gateway/peer CPU µs/req ${ratio(r.gatewayToPeerCpuPerReq)}`,
     `gateway/peer p99 ${ratio(r.gatewayToPeerP99)}`,
   ];
-  const againstBare = { accessLog: 'access-log', policies: 'policies', healthCheck: 'health-checks', rateLimit: 'rate-limit' };
-  for (const [prefix, label] of Object.entries(againstBare)) {
+  for (const [prefix, label] of Object.values(AGAINST_BARE)) {
     if (r[`${prefix}ToGatewayReqPerSec`] === undefined) continue;
     lines.push(`${label}/bare req/s ${ratio(r[`${prefix}ToGatewayReqPerSec`])}`);
     lines.push(`${label}/bare CPU µs/req ${ratio(r[`${prefix}ToGatewayCpuPerReq`])}`);

@@ -1,4 +1,5 @@
 'use strict';
+const { createHash } = require('node:crypto');
 /*
  * What is measured, as data. A variant is { name, label, kind, config?, cases, flag? }:
  *   kind    'direct' (the upstream itself), 'gateway' (node dist/main.js with `config`),
@@ -6,6 +7,7 @@
  *   cases   which workloads it takes part in: 'proxy' (1 KiB JSON), 'stream' (10 MiB)
  *   flag    when set, the variant only runs with this command-line flag
  *   logLevel  the gateway's LOG_LEVEL for this variant (default BENCH_GATEWAY_LOG_LEVEL, warn)
+ *   env       more environment for the gateway process; requestHeaders: sent with every request
  * Adding a design variant (another policy mix, another table size) is one more entry.
  */
 
@@ -32,7 +34,7 @@ function generateRoutes(count, extra = {}) {
 }
 
 /** The gateway config: one upstream (the bench upstream), `routes` routes, optional policies. */
-function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = false, healthCheck = false }) {
+function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = false, healthCheck = false, plugins = false }) {
   const upstream = { targets: [upstreamUrl], pool: { maxSockets: 100, maxIdleSockets: 100, idleTimeoutMs: 30000 } };
   const routePolicies = {};
   const config = { upstreams: { bench: upstream }, routes: [] };
@@ -50,9 +52,28 @@ function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = fals
     // Per client address, far above what one run sends: the cost of counting, never a 429.
     routePolicies.rateLimit = { limit: 1_000_000_000, windowMs: 60_000, key: 'ip' };
   }
+  if (plugins) {
+    // An API key checked on every request (a SHA-256 per request) and CORS headers on every response.
+    routePolicies.plugins = [
+      { name: 'api-key', config: { header: 'x-api-key', keysEnv: 'BENCH_API_KEYS' } },
+      { name: 'cors', config: { origins: [PLUGIN_ORIGIN], credentials: true } },
+    ];
+  }
   config.routes = generateRoutes(routes, routePolicies);
   return config;
 }
+
+const PLUGIN_ORIGIN = 'https://app.example.com';
+const PLUGIN_KEY = 'bench-api-key-000000000001';
+
+/** Each design variant, measured against the bare gateway of the same run: its ratio prefix and its report label. */
+const AGAINST_BARE = Object.freeze({
+  'gateway-accesslog': ['accessLog', 'access-log'],
+  'gateway-policies': ['policies', 'policies'],
+  'gateway-healthcheck': ['healthCheck', 'health-checks'],
+  'gateway-ratelimit': ['rateLimit', 'rate-limit'],
+  'gateway-plugins': ['plugins', 'api-key+cors'],
+});
 
 /** The request paths of the two workloads; both match a route in every table above. */
 const PATHS = Object.freeze({
@@ -104,6 +125,16 @@ function benchVariants(upstreamUrl) {
       flag: '--policies',
     },
     {
+      name: 'gateway-plugins',
+      label: 'gateway + api-key and cors plugins on the route',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10, plugins: true }),
+      env: { BENCH_API_KEYS: `{bench: ${createHash('sha256').update(PLUGIN_KEY).digest('hex')}}` },
+      requestHeaders: { 'x-api-key': PLUGIN_KEY, origin: PLUGIN_ORIGIN },
+      cases: ['proxy'],
+      flag: '--policies',
+    },
+    {
       name: 'gateway-policies',
       label: 'gateway + policies (route & upstream concurrency, timeout)',
       kind: 'gateway',
@@ -114,4 +145,4 @@ function benchVariants(upstreamUrl) {
   ];
 }
 
-module.exports = { generateRoutes, gatewayConfig, benchVariants, PATHS };
+module.exports = { generateRoutes, gatewayConfig, benchVariants, PATHS, AGAINST_BARE };
