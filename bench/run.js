@@ -318,9 +318,9 @@ async function startGateway(variant) {
   return { info, pid: info.child.pid, url };
 }
 
-function httpGet(url, timeoutMs = 10_000) {
+function httpGet(url, timeoutMs = 10_000, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { agent: false, timeout: timeoutMs, headers }, (res) => {
       let bytes = 0;
       res.on('data', (chunk) => {
         bytes += chunk.length;
@@ -333,8 +333,8 @@ function httpGet(url, timeoutMs = 10_000) {
   });
 }
 
-async function expectResponse(name, url, bytes) {
-  const r = await httpGet(url, 30_000);
+async function expectResponse(name, url, bytes, headers) {
+  const r = await httpGet(url, 30_000, headers);
   if (r.status !== 200 || r.bytes !== bytes) {
     throw new Error(`sanity check: GET ${url} via ${name} gave ${r.status} with ${r.bytes} bytes, expected 200 with ${bytes}`);
   }
@@ -530,7 +530,7 @@ async function main() {
     for (const v of needed) {
       const t = targets[v.name];
       results.processes[v.name] = { pid: t.pid, cpus: cpusAllowed(t.pid) };
-      await expectResponse(v.name, t.url + PATHS.json, JSON_BYTES);
+      await expectResponse(v.name, t.url + PATHS.json, JSON_BYTES, v.requestHeaders);
       if (streamNames.includes(v.name)) await expectResponse(v.name, t.url + PATHS.stream, STREAM_BYTES);
     }
     results.processes.upstream = { pid: upstream.pid, cpus: cpusAllowed(upstream.pid) };
