@@ -28,7 +28,7 @@ export function writeErrorResponse(
   error: GatewayError,
   route: string | null = null,
   traceId: string | null = null,
-  extraHeaders: Readonly<Record<string, string>> = {},
+  extraHeaders: Readonly<Record<string, string | string[]>> = {},
 ): void {
   if (res.headersSent) {
     res.destroy();
@@ -36,9 +36,10 @@ export function writeErrorResponse(
   }
   if (res.destroyed) return;
   const payload = JSON.stringify(errorBody(error, route, traceId));
+  // Extra headers come last: they may be the error's own, edited by the route's plugins.
   res.writeHead(error.status, {
-    ...extraHeaders,
     ...error.headers,
+    ...extraHeaders,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
   });

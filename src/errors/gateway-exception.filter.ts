@@ -1,7 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
-import { AnsweredByPlugin } from '../plugins/plugin-call';
+import type { OutgoingHttpHeaders } from 'node:http';
+import { AnsweredByPlugin, PluginResponseHead, type PluginCall } from '../plugins/plugin-call';
+import type { BoundPlugin } from '../plugins/plugin-chain';
+import { runResponsePlugins } from '../plugins/response-plugins';
 import type { RequestContext } from '../trace/request-context';
 import type { GatewayErrorCode } from './error-catalogue';
 import { writeErrorResponse } from './error-response';
@@ -31,8 +34,25 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const context = this.cls.get();
     if (context && context.code === null) context.code = error.code;
     if (error.code === 'client_closed') return;
-    const route = request.gatewayRoute?.id ?? null;
-    writeErrorResponse(reply.raw, error, route, context?.traceId ?? null);
+    const route = request.gatewayRoute;
+    const call = context?.plugins ?? null;
+    const headers = route !== null && call !== null ? this.pluginHeaders(route.binding.plugins, call, error) : {};
+    writeErrorResponse(reply.raw, error, route?.id ?? null, context?.traceId ?? null, headers);
+  }
+
+  /**
+   * The route's `onResponse` hooks see the gateway's own answers too (a 401 from api-key, a 429,
+   * a 504), so a browser gets its CORS headers with the error. A hook that fails here is only
+   * logged: the error being answered stays what it was.
+   */
+  private pluginHeaders(chain: readonly BoundPlugin[], call: PluginCall, error: GatewayError): Record<string, string | string[]> {
+    const headers: OutgoingHttpHeaders = { ...error.headers };
+    try {
+      runResponsePlugins(chain, new PluginResponseHead(error.status, call, headers));
+    } catch (failure) {
+      this.logger.error(`a plugin failed on the ${error.status} ${error.code} answer: ${describe(failure instanceof GatewayError && failure.cause !== undefined ? failure.cause : failure)}`);
+    }
+    return headers as Record<string, string | string[]>;
   }
 
   private toGatewayError(exception: unknown): GatewayError {

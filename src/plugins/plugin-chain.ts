@@ -22,42 +22,51 @@ export type PluginLookup = (name: string) => GatewayPlugin<object, unknown> | un
  */
 export function compilePluginChains(config: GatewayConfig, lookup: PluginLookup, loadedNames: readonly string[]): Map<string, readonly BoundPlugin[]> {
   const problems = new Set<string>();
+  const compile = (entries: readonly PluginSettings[], route: string, field: string): BoundPlugin[] =>
+    entries.flatMap((entry, j) => {
+      const bound = bind(entry, route, `${field}[${j}]`, lookup, loadedNames);
+      if (Array.isArray(bound)) {
+        for (const problem of bound) problems.add(problem);
+        return [];
+      }
+      return [bound];
+    });
+  // Checked on their own, so a bad default stops start-up even while every route has plugins of its own.
+  const defaults = compile(config.defaults.plugins, '(defaults)', 'defaults.plugins');
   const chains = new Map<string, readonly BoundPlugin[]>();
   config.routes.forEach((route, index) => {
     const inherited = route.plugins === config.defaults.plugins;
     const field = inherited ? 'defaults.plugins' : `routes[${index}].plugins`;
-    chains.set(
-      route.id,
-      route.plugins.flatMap((entry, j) => {
-        const bound = bind(entry, route.id, `${field}[${j}]`, lookup, loadedNames);
-        if (typeof bound === 'string') {
-          problems.add(bound);
-          return [];
-        }
-        return [bound];
-      }),
-    );
+    // A bad default was reported once, above; each inheriting route gets its own configured state.
+    chains.set(route.id, inherited && defaults.length < route.plugins.length ? [] : compile(route.plugins, route.id, field));
   });
   if (problems.size > 0) throw new ConfigError('config', [...problems]);
   return chains;
 }
 
-function bind(entry: PluginSettings, route: string, field: string, lookup: PluginLookup, loadedNames: readonly string[]): BoundPlugin | string {
+/** The plugin bound to its configured state, or the problems, one line per field. */
+function bind(entry: PluginSettings, route: string, field: string, lookup: PluginLookup, loadedNames: readonly string[]): BoundPlugin | string[] {
   const plugin = lookup(entry.name);
   if (plugin === undefined) {
-    return `${field}.name: no plugin "${entry.name}" is loaded (loaded: ${loadedNames.join(', ') || 'none'}; see GATEWAY_PLUGINS)`;
+    return [`${field}.name: no plugin "${entry.name}" is loaded (loaded: ${loadedNames.join(', ') || 'none'}; see GATEWAY_PLUGINS)`];
   }
   let config: object = entry.config;
   if (plugin.configClass) {
     config = plainToInstance(plugin.configClass, entry.config);
     const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false, value: false } });
-    if (errors.length > 0) return flattenValidationErrors(errors, `${field}.config`).join('\n');
+    if (errors.length > 0) return flattenValidationErrors(errors, `${field}.config`);
   } else if (Object.keys(entry.config).length > 0) {
-    return `${field}.config: plugin "${entry.name}" takes no config`;
+    return [`${field}.config: plugin "${entry.name}" takes no config`];
   }
   try {
     return { plugin, state: plugin.configure ? plugin.configure(config, route) : config };
   } catch (error) {
-    return `${field}.config: ${error instanceof Error ? error.message : String(error)}`;
+    return [`${field}.config${fieldOf(error instanceof Error ? error.message : String(error))}`];
   }
+}
+
+/** `configure` names the field it refuses by starting its message with it (`origins: ...`): it joins the path. */
+function fieldOf(message: string): string {
+  const named = /^([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*): (.+)$/s.exec(message);
+  return named ? `.${named[1]}: ${named[2]}` : `: ${message}`;
 }

@@ -34,7 +34,8 @@ export function loadApiKeys(config: ApiKeyConfig, env: NodeJS.ProcessEnv = proce
   }
   let parsed: unknown;
   try {
-    parsed = parse(text);
+    // failsafe: every value stays a string (a digest of digits and one e would otherwise read as a number).
+    parsed = parse(text, { schema: 'failsafe' });
   } catch {
     throw new Error(`${source}: not valid YAML`);
   }

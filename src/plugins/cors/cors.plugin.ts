@@ -72,6 +72,8 @@ export class CorsPlugin extends GatewayPluginBase<CorsConfig, CorsPolicy> {
     response.setHeader('vary', withOrigin(response.headers.vary));
     const origin = single(response.request.headers.origin);
     if (origin === undefined || !allowsOrigin(policy, origin)) return;
+    // A preflight that reaches this point was refused (403): it must not read as allowed.
+    if (response.request.method === 'OPTIONS' && response.request.headers['access-control-request-method'] !== undefined) return;
     response.setHeader('access-control-allow-origin', policy.anyOrigin ? '*' : origin);
     if (policy.credentials) response.setHeader('access-control-allow-credentials', 'true');
     if (policy.exposedHeaders !== null) response.setHeader('access-control-expose-headers', policy.exposedHeaders);
