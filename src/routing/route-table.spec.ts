@@ -1,32 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RouteSettings } from '../config/gateway-config.types';
+import { routeTable, type RouteInput } from '../../test/support/route-settings';
 import { normalisePath } from './path-normaliser';
 import { RouteTable, type RouteMatch } from './route-table';
 
-type RouteInput = Partial<RouteSettings> & { readonly id: string };
-
-function route(input: RouteInput): RouteSettings {
-  return {
-    path: null,
-    pathRegex: null,
-    methods: null,
-    host: null,
-    headers: {},
-    upstream: 'users',
-    rewrite: null,
-    stripPrefix: null,
-    timeoutMs: 30_000,
-    concurrency: null,
-    rateLimit: null,
-    retry: null,
-    plugins: [],
-    ...input,
-  };
-}
-
-function table(routes: readonly RouteInput[], managementPrefix = '/_gateway'): RouteTable {
-  return new RouteTable(routes.map(route), managementPrefix);
-}
+const table = routeTable;
 
 interface RequestOptions {
   readonly method?: string;
