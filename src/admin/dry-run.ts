@@ -36,7 +36,7 @@ export function dryRun(table: RouteTable, escapedSlashes: PathEscapedSlashes, re
       concurrency: { route: routePermits?.settings ?? null, upstream: upstreamPermits?.settings ?? null },
       rateLimit: settings.rateLimit,
       retry: settings.retry,
-      plugins: [],
+      plugins: route.binding.plugins.map((bound) => bound.plugin.name),
     },
   };
 }

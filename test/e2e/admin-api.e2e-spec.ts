@@ -51,7 +51,14 @@ function configWith(extraRoutes: unknown[] = [], usersTimeoutMs = 1000): Record<
     },
     routes: [
       { id: 'users', path: '/api/users/:id', methods: ['GET'], upstream: 'users', rewrite: '/v1/users/:id', concurrency: { limit: 2, queue: 1 } },
-      { id: 'users-tenant', path: '/api/users/:id', host: 'tenant.example.com', headers: { 'x-tenant': 'acme' }, upstream: 'users' },
+      {
+        id: 'users-tenant',
+        path: '/api/users/:id',
+        host: 'tenant.example.com',
+        headers: { 'x-tenant': 'acme' },
+        upstream: 'users',
+        plugins: [{ name: 'cors', config: { origins: ['*'] } }],
+      },
       { id: 'limited', path: '/limited', upstream: 'users', rateLimit: { limit: 1, windowMs: 60_000, key: 'route' } },
       { id: 'slow', path: '/slow', upstream: 'users', timeoutMs: 5000 },
       ...extraRoutes,
@@ -196,7 +203,13 @@ describe('admin/explain', () => {
     allow: string[] | null;
     upstreamPath: string | null;
     candidates: Array<{ route: string; matched: boolean; reasons: string[] }>;
-    policies: { upstream: string; targets: Array<{ url: string; healthy: boolean }>; timeoutMs: number; concurrency: { route: unknown; upstream: unknown } } | null;
+    policies: {
+      upstream: string;
+      targets: Array<{ url: string; healthy: boolean }>;
+      timeoutMs: number;
+      concurrency: { route: unknown; upstream: unknown };
+      plugins: string[];
+    } | null;
   }
   const explain = async (query: string): Promise<Explained> => {
     const res = await admin(`explain?${query}`);
@@ -235,7 +248,7 @@ describe('admin/explain', () => {
     expect(reasonsOf(tenant, 'users-tenant')).toEqual(['header x-tenant: expected "acme", got "other"']);
 
     const matched = await explain('method=POST&path=/api/users/7&host=tenant.example.com&header=x-tenant:acme');
-    expect(matched).toMatchObject({ outcome: 'route', route: 'users-tenant' });
+    expect(matched).toMatchObject({ outcome: 'route', route: 'users-tenant', policies: { plugins: ['cors'] } });
     expect(reasonsOf(matched, 'users')).toEqual(['method: POST not in GET']);
 
     const none = await explain('path=/nowhere');
