@@ -107,10 +107,13 @@ describe('normalisePath', () => {
       expect(normalisePath('/%25')).toBe('/%25');
     });
 
-    it('leaves malformed escapes alone', () => {
-      expect(normalisePath('/a%zz')).toBe('/a%zz');
-      expect(normalisePath('/a%2')).toBe('/a%2');
-      expect(normalisePath('/100%')).toBe('/100%');
+    it('escapes a stray % as %25, so no later pass (or upstream) can read a new escape into it', () => {
+      expect(normalisePath('/a%zz')).toBe('/a%25zz');
+      expect(normalisePath('/a%2')).toBe('/a%252');
+      expect(normalisePath('/100%')).toBe('/100%25');
+      // %%32e would otherwise decode to %2e: a dot segment to the upstream.
+      expect(normalisePath('/x/%%32e%%32e/admin')).toBe('/x/%252e%252e/admin');
+      expect(normalisePath(normalisePath('/x/%%32e'))).toBe(normalisePath('/x/%%32e'));
     });
 
     it('does not turn an encoded slash into a separator that duplicate-slash merging sees', () => {

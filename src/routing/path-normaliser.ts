@@ -15,8 +15,15 @@ export function normalisePath(rawPath: string): string {
   return path;
 }
 
+/**
+ * One pass over every `%`: a valid escape of an unreserved character is decoded, any other
+ * escape upper-cased, and a stray `%` (not two hex digits after it) becomes `%25`. Without that
+ * last rule `%%32e` would decode to `%2e`, an escape no pass ever looked at, which an upstream
+ * then reads as a `.` segment.
+ */
 function normaliseEscapes(path: string): string {
-  return path.replace(/%([0-9A-Fa-f]{2})/g, (_match, hex: string) => {
+  return path.replace(/%([0-9A-Fa-f]{2})?/g, (_match, hex: string | undefined) => {
+    if (hex === undefined) return '%25';
     const char = String.fromCharCode(parseInt(hex, 16));
     return UNRESERVED.test(char) ? char : `%${hex.toUpperCase()}`;
   });

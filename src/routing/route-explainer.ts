@@ -58,7 +58,7 @@ export function explainRoute(
   };
   const summary = { method: compared.method, path, host: compared.host };
 
-  const disguise = pathDisguise(path, escapedSlashes);
+  const disguise = request.path.includes('#') ? 'a fragment (#) in the request target' : pathDisguise(path, escapedSlashes);
   if (disguise !== null) return unrouted(table, summary, 'bad_request', `refused: ${disguise}`);
 
   const match = table.match({ method: request.method, path, host: request.host, headers: request.headers });

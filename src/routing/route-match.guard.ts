@@ -36,7 +36,8 @@ export class RouteMatchGuard implements CanActivate {
     const queryAt = url.indexOf('?');
     const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
     const path = normalisePath(rawPath);
-    const disguise = pathDisguise(path, this.escapedSlashes);
+    // Checked on the target as received: a `..` after a `#` would remove it from the normalised path.
+    const disguise = url.includes('#') ? 'a fragment (#) in the request target' : pathDisguise(path, this.escapedSlashes);
     if (disguise !== null) throw new GatewayError('bad_request', `refused: ${disguise}`);
     const table = this.routes.current;
     const headers = request.raw.headers;

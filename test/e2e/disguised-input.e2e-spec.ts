@@ -97,6 +97,13 @@ describe('path separators in disguise', () => {
     expect(gateway.seen()).toEqual([]);
   });
 
+  it.each(['/public/#/../%%32e%%32e/admin', '/admin#x', '/public/a?q=1#frag'])('%s (a fragment in the target) gets 400 and never reaches the upstream', async (target) => {
+    const gateway = await gatewayOver();
+    const res = parseRawResponse(await get(gateway.port, target));
+    expectGatewayError(res, 400, 'bad_request', null);
+    expect(gateway.seen()).toEqual([]);
+  });
+
   it('by default, %2F in a path gets 400 whatever it hides', async () => {
     const gateway = await gatewayOver();
     const res = parseRawResponse(await get(gateway.port, '/files/reports%2F2026'));
