@@ -16,6 +16,7 @@ import type { PluginModule } from './plugins/plugins.module';
 import { createGatewayServer, handleClientError, handleFrameworkError } from './gateway-server';
 import { drainTraffic } from './lifecycle/graceful-drain';
 import { TrafficGate } from './lifecycle/traffic-gate';
+import { acceptUpgrades } from './websocket/upgrade-listener';
 import { lifecycleLogger } from './logging/gateway-logger';
 import { NestLoggerAdapter } from './logging/nest-logger.adapter';
 import { Telemetry } from './telemetry/telemetry';
@@ -72,6 +73,9 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
         observer: telemetry.observer,
         gate,
         managementPrefix: config.server.managementPrefix,
+        headersTimeoutMs: config.server.headersTimeoutMs,
+        maxHeaderBytes: config.server.maxHeaderBytes,
+        bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
       }),
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,
@@ -98,6 +102,7 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
     adapter,
     { logger: new NestLoggerAdapter(telemetry.logger), bodyParser: false, abortOnError: false },
   );
+  acceptUpgrades(app.getHttpServer());
   const fastify = app.getHttpAdapter().getInstance();
   fastify.decorateRequest('gatewayRoute', null);
   fastify.decorateRequest('gatewayUpstreamPath', '');

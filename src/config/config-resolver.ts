@@ -11,6 +11,9 @@ import type { ConcurrencySchema, PluginEntrySchema } from './gateway-config.sche
 
 export const CONFIG_DEFAULTS = Object.freeze({
   bodyLimitBytes: 10 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  maxHeaderBytes: 16_384,
+  bodyIdleTimeoutMs: 10_000,
   managementPrefix: '/_gateway',
   timeoutMs: 30_000,
   maxSockets: 100,
@@ -38,6 +41,9 @@ export function resolveGatewayConfig(schema: GatewayConfigSchema, upstreams: Map
       managementPrefix: schema.server?.managementPrefix ?? CONFIG_DEFAULTS.managementPrefix,
       pathEscapedSlashes: schema.server?.pathEscapedSlashes ?? 'reject',
       rateLimitFailMode: schema.server?.rateLimitFailMode ?? 'open',
+      headersTimeoutMs: schema.server?.headersTimeoutMs ?? CONFIG_DEFAULTS.headersTimeoutMs,
+      maxHeaderBytes: schema.server?.maxHeaderBytes ?? CONFIG_DEFAULTS.maxHeaderBytes,
+      bodyIdleTimeoutMs: schema.server?.bodyIdleTimeoutMs ?? CONFIG_DEFAULTS.bodyIdleTimeoutMs,
     },
     defaults,
     upstreams: Object.fromEntries([...upstreams].map(([name, u]) => [name, resolveUpstream(name, u)])),

@@ -90,7 +90,16 @@ describe('validateGatewayConfig', () => {
     });
 
     it('is accepted with every field carried over', () => {
-      expect(config.server).toEqual({ bodyLimitBytes: 10_485_760, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject', rateLimitFailMode: 'open' });
+      expect(config.server).toEqual({
+        bodyLimitBytes: 10_485_760,
+        trustProxy: false,
+        managementPrefix: '/_gateway',
+        pathEscapedSlashes: 'reject',
+        rateLimitFailMode: 'open',
+        headersTimeoutMs: 10_000,
+        maxHeaderBytes: 16_384,
+        bodyIdleTimeoutMs: 10_000,
+      });
       expect(config.defaults).toEqual({ timeoutMs: 30_000, plugins: [] });
       expect(config.upstreams.users).toEqual({
         name: 'users',
@@ -172,7 +181,16 @@ describe('validateGatewayConfig', () => {
 
     it('fills the server and defaults sections', () => {
       const config = validateGatewayConfig(minimal);
-      expect(config.server).toEqual({ bodyLimitBytes: 10 * 1024 * 1024, trustProxy: false, managementPrefix: '/_gateway', pathEscapedSlashes: 'reject', rateLimitFailMode: 'open' });
+      expect(config.server).toEqual({
+        bodyLimitBytes: 10 * 1024 * 1024,
+        trustProxy: false,
+        managementPrefix: '/_gateway',
+        pathEscapedSlashes: 'reject',
+        rateLimitFailMode: 'open',
+        headersTimeoutMs: 10_000,
+        maxHeaderBytes: 16_384,
+        bodyIdleTimeoutMs: 10_000,
+      });
       expect(config.defaults).toEqual({ timeoutMs: 30_000, plugins: [] });
     });
 
@@ -251,6 +269,24 @@ describe('validateGatewayConfig', () => {
       expect(() => validateGatewayConfig({ ...withRoutes([]), server: { rateLimitFailMode: 'maybe' } })).toThrow(/server\.rateLimitFailMode: .*open, closed/);
     });
 
+    it.each([
+      ['headersTimeoutMs', 99, 'headersTimeoutMs must not be less than 100'],
+      ['headersTimeoutMs', 2 ** 31, 'headersTimeoutMs must not be greater than 2147483647'],
+      ['headersTimeoutMs', 1000.5, 'headersTimeoutMs must be an integer number'],
+      ['maxHeaderBytes', 1023, 'maxHeaderBytes must not be less than 1024'],
+      ['maxHeaderBytes', 8 * 1024 * 1024 + 1, 'maxHeaderBytes must not be greater than 8388608'],
+      ['maxHeaderBytes', '16384', 'maxHeaderBytes must be an integer number'],
+      ['bodyIdleTimeoutMs', 0, 'bodyIdleTimeoutMs must not be less than 100'],
+      ['bodyIdleTimeoutMs', 2 ** 31, 'bodyIdleTimeoutMs must not be greater than 2147483647'],
+    ])('server.%s: %j is refused', (field, value, message) => {
+      expect(problemsOf({ ...withRoutes([]), server: { [field]: value } })).toEqual([`server.${field}: ${message}`]);
+    });
+
+    it('server.headersTimeoutMs, maxHeaderBytes and bodyIdleTimeoutMs take their smallest values', () => {
+      const config = validateGatewayConfig({ ...withRoutes([]), server: { headersTimeoutMs: 100, maxHeaderBytes: 1024, bodyIdleTimeoutMs: 100 } });
+      expect(config.server).toMatchObject({ headersTimeoutMs: 100, maxHeaderBytes: 1024, bodyIdleTimeoutMs: 100 });
+    });
+
     it('fills a route concurrency queue', () => {
       const config = validateGatewayConfig(withRoutes([{ id: 'a', path: '/a', upstream: 'users', concurrency: { limit: 3 } }]));
       expect(config.routes[0].concurrency).toEqual({ limit: 3, queue: 0, queueTimeoutMs: CONFIG_DEFAULTS.queueTimeoutMs });
@@ -270,7 +306,16 @@ describe('validateGatewayConfig', () => {
 
     it('accepts host wildcards, least-request and a custom management prefix', () => {
       const config = validateGatewayConfig({
-        server: { managementPrefix: '/_mgmt', trustProxy: true, bodyLimitBytes: 1, pathEscapedSlashes: 'keep', rateLimitFailMode: 'closed' },
+        server: {
+          managementPrefix: '/_mgmt',
+          trustProxy: true,
+          bodyLimitBytes: 1,
+          pathEscapedSlashes: 'keep',
+          rateLimitFailMode: 'closed',
+          headersTimeoutMs: 500,
+          maxHeaderBytes: 65_536,
+          bodyIdleTimeoutMs: 100,
+        },
         upstreams: { u: { targets: ['http://a'], loadBalancing: 'least-request', preserveHost: true } },
         routes: [
           { id: 'a', path: '/_gateway/x', upstream: 'u', host: '*.example.com' },
@@ -278,7 +323,16 @@ describe('validateGatewayConfig', () => {
           { id: 'c', pathRegex: '^/v([0-9]+)/', upstream: 'u', rewrite: '/$1', stripPrefix: undefined },
         ],
       });
-      expect(config.server).toEqual({ bodyLimitBytes: 1, trustProxy: true, managementPrefix: '/_mgmt', pathEscapedSlashes: 'keep', rateLimitFailMode: 'closed' });
+      expect(config.server).toEqual({
+        bodyLimitBytes: 1,
+        trustProxy: true,
+        managementPrefix: '/_mgmt',
+        pathEscapedSlashes: 'keep',
+        rateLimitFailMode: 'closed',
+        headersTimeoutMs: 500,
+        maxHeaderBytes: 65_536,
+        bodyIdleTimeoutMs: 100,
+      });
       expect(config.upstreams.u.loadBalancing).toBe('least-request');
       expect(config.upstreams.u.preserveHost).toBe(true);
       expect(config.routes[0].host).toBe('*.example.com');

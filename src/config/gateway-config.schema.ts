@@ -28,6 +28,10 @@ const MANAGEMENT_PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
 const HTTP_TOKEN = /^[A-Z][A-Z0-9_-]*$/;
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const RATE_LIMIT_KEY = /^(ip|route|consumer|header:[a-z0-9!#$%&'*+.^_`|~-]+)$/;
+/** The longest delay a Node timer takes (2^31 - 1 ms); a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** Envoy's ceiling for `max_request_headers_kb` (8 MiB). */
+const MAX_HEADER_BYTES = 8 * 1024 * 1024;
 
 export class ServerSchema {
   @IsOptional() @IsInt() @Min(1) bodyLimitBytes?: number;
@@ -38,6 +42,9 @@ export class ServerSchema {
   managementPrefix?: string;
   @IsOptional() @IsIn(['reject', 'keep']) pathEscapedSlashes?: 'reject' | 'keep';
   @IsOptional() @IsIn(['open', 'closed']) rateLimitFailMode?: 'open' | 'closed';
+  @IsOptional() @IsInt() @Min(100) @Max(MAX_TIMER_MS) headersTimeoutMs?: number;
+  @IsOptional() @IsInt() @Min(1024) @Max(MAX_HEADER_BYTES) maxHeaderBytes?: number;
+  @IsOptional() @IsInt() @Min(100) @Max(MAX_TIMER_MS) bodyIdleTimeoutMs?: number;
 }
 
 /** One entry of `plugins`: the plugin's name, and its `config` (validated by the plugin itself once loaded). */

@@ -12,6 +12,12 @@ export interface ServerSettings {
   readonly pathEscapedSlashes: PathEscapedSlashes;
   /** `open`: serve the request; `closed`: 503 rate_limit_unavailable. */
   readonly rateLimitFailMode: RateLimitFailMode;
+  /** The whole request head must arrive within this, or the connection gets 408 request_timeout. */
+  readonly headersTimeoutMs: number;
+  /** A larger request head (Node's count: target, header names and values) gets 431 headers_too_large. */
+  readonly maxHeaderBytes: number;
+  /** Longest pause between two pieces of a request body being read; then 408 request_timeout (or the connection is cut). */
+  readonly bodyIdleTimeoutMs: number;
 }
 
 /** A route's plugin, as written: its `config` is validated by the plugin once plugins are loaded. */

@@ -7,7 +7,11 @@ export const ERROR_CATALOGUE = {
   forbidden: { status: 403, error: 'Forbidden' },
   no_route: { status: 404, error: 'Not Found' },
   method_not_allowed: { status: 405, error: 'Method Not Allowed' },
+  /** The request head did not arrive within `server.headersTimeoutMs`, or its body stalled for `server.bodyIdleTimeoutMs`. */
+  request_timeout: { status: 408, error: 'Request Timeout' },
   body_too_large: { status: 413, error: 'Payload Too Large' },
+  /** A request head over `server.maxHeaderBytes`, or more header lines than the gateway accepts. */
+  headers_too_large: { status: 431, error: 'Request Header Fields Too Large' },
   rate_limited: { status: 429, error: 'Too Many Requests' },
   concurrency_limit: { status: 429, error: 'Too Many Requests' },
   queue_timeout: { status: 429, error: 'Too Many Requests' },

@@ -116,6 +116,13 @@ export class GatewayMetrics {
     },
   });
 
+  readonly websocketsOpen = new Gauge({
+    name: 'gateway_websockets_open',
+    help: 'WebSocket connections open through the gateway, by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
   readonly configReloads = new Counter({
     name: 'gateway_config_reloads_total',
     help: 'Config reloads by result (success, failure)',

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
@@ -15,12 +15,12 @@ import type { RequestCancellation } from '../timeout/request-cancellation';
 import type { RequestContext } from '../trace/request-context';
 import { upstreamTraceHeaders } from '../trace/request-context.factory';
 import type { AttemptProgress, UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
-import { isConnectFailure, mapUpstreamError } from '../upstream/upstream-error-mapper';
-import type { BoundPlugin } from '../plugins/plugin-chain';
-import { PluginResponseHead, type PluginCall } from '../plugins/plugin-call';
-import { runResponsePlugins } from '../plugins/response-plugins';
+import { isConnectFailure, mapUpstreamError, noHealthyTarget } from '../upstream/upstream-error-mapper';
 import { bodyTooLarge, RequestBodyStream } from './request-body';
-import { clientResponseHeaders, upstreamRequestHeaders } from './request-headers';
+import { upstreamRequestHeaders } from './request-headers';
+import { startResponse } from './response-start';
+import { upgradeOf } from '../websocket/upgrade-listener';
+import { WebSocketForwarder } from '../websocket/websocket-forwarder';
 import { RetryPolicy } from './retry-policy';
 
 /**
@@ -34,6 +34,7 @@ export class ProxyService {
   private readonly trustProxy: boolean;
 
   constructor(
+    private readonly websockets: WebSocketForwarder,
     private readonly cls: ClsService<RequestContext>,
     private readonly metrics: GatewayMetrics,
     @Inject(GATEWAY_LOGGER) private readonly logger: GatewayLogger,
@@ -63,6 +64,11 @@ export class ProxyService {
     if (context.tracestate === undefined) delete headers.tracestate;
     Object.assign(headers, upstreamTraceHeaders(context));
     const call: Omit<UpstreamRequest, 'body'> = { method: req.method!, path: request.gatewayUpstreamPath, headers, signal: cancellation.signal };
+    const upgrade = upgradeOf(req);
+    if (upgrade !== undefined) {
+      const protocol = String(req.headers.upgrade ?? 'websocket');
+      return this.websockets.forward({ route, context, cancellation, request: call, res, upgrade, protocol });
+    }
     const debug = this.logger.isLevelEnabled('debug');
     const onHead = (head: UpstreamResponseHead): void => {
       context.upstreamHeadersAt = performance.now();
@@ -137,21 +143,6 @@ export class ProxyService {
   }
 }
 
-function startResponse(
-  res: ServerResponse,
-  head: UpstreamResponseHead,
-  cancellation: RequestCancellation,
-  plugins: { call: PluginCall; chain: readonly BoundPlugin[] } | null,
-): ServerResponse {
-  // Too late: the 504 (or the client's departure) has already been dealt with.
-  if (cancellation.signal.aborted) throw cancellation.signal.reason;
-  const headers = clientResponseHeaders(head.headers);
-  if (plugins !== null) runResponsePlugins(plugins.chain, new PluginResponseHead(head.statusCode, plugins.call, headers));
-  cancellation.responseStarted();
-  res.writeHead(head.statusCode, headers);
-  return res;
-}
-
 function discardSink(): Writable {
   return new Writable({ write: (_chunk, _encoding, callback) => callback() });
 }
@@ -159,8 +150,4 @@ function discardSink(): Writable {
 function clientAddress(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function noHealthyTarget(upstream: string): GatewayError {
-  return new GatewayError('no_healthy_target', `every target of upstream "${upstream}" is unhealthy`, { 'retry-after': '1' });
 }

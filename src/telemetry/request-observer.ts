@@ -29,7 +29,12 @@ export class RequestObserver {
   track(req: IncomingMessage, res: ServerResponse, context: RequestContext, end: RequestEnd): void {
     const socket = req.socket;
     const writtenBefore = socket.bytesWritten;
-    end.onEnd(() => this.finish(req, res, context, socket.bytesWritten - writtenBefore));
+    const readBefore = socket.bytesRead;
+    end.onEnd(() => {
+      // A WebSocket's bytes in are whatever the client sent through the tunnel.
+      if (context.upgraded) context.bytesIn = socket.bytesRead - readBefore;
+      this.finish(req, res, context, socket.bytesWritten - writtenBefore);
+    });
   }
 
   /** A request answered straight on its socket, with no ServerResponse (CONNECT). */
@@ -40,6 +45,11 @@ export class RequestObserver {
   private finish(req: IncomingMessage, res: ServerResponse, context: RequestContext, bytesOut: number): void {
     let status = res.statusCode;
     let code = context.code;
+    // A switched connection never "finishes" a response: it is over when its sockets close.
+    if (context.upgraded) {
+      this.record(req, context, status, code, false, bytesOut);
+      return;
+    }
     const truncated = !res.writableFinished && code !== null && code !== 'client_closed';
     if (!res.writableFinished && !truncated) {
       status = 499;
@@ -94,7 +104,9 @@ export class RequestObserver {
     const binding = context.binding;
     if (binding !== null) {
       const now = Date.now();
-      binding.routeTraffic.record(now, status, code, durationMs);
+      // A WebSocket's latency is its handshake, not its lifetime.
+      const latencyMs = context.upgraded ? context.upstreamHeadersAt - context.startedAt : durationMs;
+      binding.routeTraffic.record(now, status, code, latencyMs);
       // Upstream figures count the requests that were forwarded, timed to the upstream's headers (or its failure).
       if (context.upstreamStartedAt > 0) {
         binding.upstreamTraffic.record(now, status, code, upstreamMs ?? performance.now() - context.upstreamStartedAt);

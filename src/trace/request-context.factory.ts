@@ -30,6 +30,7 @@ export function createRequestContext(req: IncomingMessage): RequestContext {
     consumerId: null,
     binding: null,
     plugins: null,
+    upgraded: false,
     end: null,
   };
 }

@@ -32,6 +32,8 @@ export interface RequestContext extends ClsStore {
   binding: RouteBinding | null;
   /** The request as its route's plugins see it; null when the route has none. */
   plugins: PluginCall | null;
+  /** The request switched protocols (a WebSocket): it lasts until either side closes. */
+  upgraded: boolean;
   /** When the request is over (response or connection closed); null for CONNECT, which has no response. */
   end: RequestEnd | null;
 }

@@ -26,7 +26,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly signal: AbortSignal,
     private readonly sinkFactory: ResponseSinkFactory,
     private readonly progress: AttemptProgress,
-    private readonly resolve: () => void,
+    protected readonly resolve: () => void,
     private readonly reject: (error: unknown) => void,
     body: Readable | null,
   ) {
@@ -89,7 +89,12 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   private readonly onAbort = (): void => this.fail(this.signal.reason);
 
-  private settle(): void {
+  /** True once the attempt has ended one way or another. */
+  protected get isSettled(): boolean {
+    return this.settled;
+  }
+
+  protected settle(): void {
     this.settled = true;
     this.signal.removeEventListener('abort', this.onAbort);
     if (this.sink !== null && this.resumeUpstream !== null) this.sink.off('drain', this.resumeUpstream);

@@ -1,7 +1,8 @@
-import { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import type { UpstreamSettings } from '../config/gateway-config.types';
 import { TargetBalancer } from './target-balancer';
 import { ForwardHandler } from './forward-handler';
+import { UpgradeHandler, type OnUpgraded } from './upgrade-handler';
 import type { AttemptProgress, ResponseSinkFactory, UpstreamClient, UpstreamRequest } from './upstream-client';
 import { TargetHealth, type HealthTransition } from './target-health';
 import { UpstreamTarget } from './upstream-target';
@@ -62,6 +63,29 @@ export class UndiciUpstreamClient implements UpstreamClient {
           new ForwardHandler(signal, sink, progress, resolve, reject, body),
         );
       });
+    } finally {
+      target.inFlight--;
+    }
+  }
+
+  async upgrade(target: UpstreamTarget, request: UpstreamRequest & { readonly protocol: string }, sink: ResponseSinkFactory, onUpgraded: OnUpgraded): Promise<void> {
+    const { signal } = request;
+    if (signal.aborted) throw signal.reason;
+    // A connection of its own: a switched socket leaves its client for good, and one whose
+    // handshake is abandoned (deadline, client gone) must be closed, not left in a pool.
+    const connection = new Client(target.origin, { connect: { timeout: this.settings.connectTimeoutMs } });
+    target.inFlight++;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        connection.dispatch(
+          { method: 'GET', path: target.basePath + request.path, headers: request.headers, upgrade: request.protocol },
+          new UpgradeHandler(signal, sink, { requestWritten: false }, resolve, reject, null, onUpgraded),
+        );
+      });
+      void connection.close();
+    } catch (error) {
+      void connection.destroy();
+      throw error;
     } finally {
       target.inFlight--;
     }

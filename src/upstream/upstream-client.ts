@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable, Writable } from 'node:stream';
 import type { UpstreamSettings } from '../config/gateway-config.types';
+import type { OnUpgraded } from './upgrade-handler';
 import type { UpstreamTarget } from './upstream-target';
 
 export interface UpstreamRequest {
@@ -38,6 +39,11 @@ export interface UpstreamClient {
    * at once when the request's signal aborts, and records in `progress` how far it got.
    */
   forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory, progress: AttemptProgress): Promise<void>;
+  /**
+   * The handshake of an upgrade (WebSocket): `onUpgraded` gets the upstream's 101 and its socket;
+   * any other answer streams into the sink. Resolves once either is done.
+   */
+  upgrade(target: UpstreamTarget, request: UpstreamRequest & { readonly protocol: string }, sink: ResponseSinkFactory, onUpgraded: OnUpgraded): Promise<void>;
   /** A request will use this client until it ends (see RouteBinding). */
   lease(): void;
   release(): void;

@@ -42,3 +42,8 @@ export function upstreamErrorKind(error: unknown): UpstreamErrorKind {
   if (code !== undefined && RESET_CODES.has(code)) return 'reset';
   return 'invalid';
 }
+
+/** Every target of the upstream is ejected or failing its checks: 503 without trying any. */
+export function noHealthyTarget(upstream: string): GatewayError {
+  return new GatewayError('no_healthy_target', `every target of upstream "${upstream}" is unhealthy`, { 'retry-after': '1' });
+}

@@ -1,0 +1,36 @@
+import type { Duplex, Readable } from 'node:stream';
+import { util as undiciUtil } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ForwardHandler } from './forward-handler';
+import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
+
+/** The upstream switched protocols: its 101 head and the socket, now a raw tunnel end. */
+export type OnUpgraded = (statusCode: number, headers: IncomingHttpHeaders, socket: Duplex) => void;
+
+/**
+ * An upgrade attempt (WebSocket handshake): a 101 hands the upstream socket over; any other
+ * answer (the upstream refusing the upgrade) is streamed into the sink like a normal response.
+ */
+export class UpgradeHandler extends ForwardHandler {
+  constructor(
+    signal: AbortSignal,
+    sinkFactory: ResponseSinkFactory,
+    progress: AttemptProgress,
+    resolve: () => void,
+    reject: (error: unknown) => void,
+    body: Readable | null,
+    private readonly onUpgraded: OnUpgraded,
+  ) {
+    super(signal, sinkFactory, progress, resolve, reject, body);
+  }
+
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
+    if (this.isSettled) {
+      socket.destroy();
+      return;
+    }
+    this.settle();
+    this.onUpgraded(statusCode, undiciUtil.parseHeaders(rawHeaders ?? []), socket);
+    this.resolve();
+  }
+}
