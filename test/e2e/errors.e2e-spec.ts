@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RunningGateway } from '../../src/bootstrap';
@@ -7,6 +7,7 @@ import { startTestGateway } from '../support/gateway-fixture';
 import { expectGatewayError } from '../support/gateway-error-assertions';
 import { call, parseRawResponse, rawExchange } from '../support/http';
 import { closedPort, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
+import { holdingUpstream, type Arrival } from '../support/holding-upstream';
 
 /*
  * README "Errors and status codes" errors (and the "Proxying and headers" rules that produce them) through the real gateway, against
@@ -42,50 +43,6 @@ async function startRawUpstream(onConnection: (socket: Socket) => void): Promise
 }
 
 /** One request that reached the holding upstream, with promises for what happens to it. */
-interface Arrival {
-  req: IncomingMessage;
-  res: ServerResponse;
-  /** Resolves once at least `bytes` of the request body have arrived. */
-  received(bytes: number): Promise<void>;
-  bytes(): number;
-  /** Resolves when the upstream's response closes: the connection went away or it was answered. */
-  closed: Promise<{ responseFinished: boolean; requestComplete: boolean }>;
-}
-
-/** An upstream that reads request bodies but never answers, and hands each request to the test. */
-function holdingUpstream(): { handler: (req: IncomingMessage, res: ServerResponse) => void; next(): Promise<Arrival> } {
-  const arrived: Arrival[] = [];
-  const waiting: Array<(arrival: Arrival) => void> = [];
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    let bytes = 0;
-    const watchers: Array<{ bytes: number; resolve: () => void }> = [];
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      for (const watcher of watchers.filter((w) => bytes >= w.bytes)) {
-        watchers.splice(watchers.indexOf(watcher), 1);
-        watcher.resolve();
-      }
-    });
-    const arrival: Arrival = {
-      req,
-      res,
-      bytes: () => bytes,
-      received: (wanted) => (bytes >= wanted ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ bytes: wanted, resolve }))),
-      closed: new Promise((resolve) => res.once('close', () => resolve({ responseFinished: res.writableFinished, requestComplete: req.complete }))),
-    };
-    const waiter = waiting.shift();
-    if (waiter) waiter(arrival);
-    else arrived.push(arrival);
-  };
-  return {
-    handler,
-    next: () => {
-      const arrival = arrived.shift();
-      return arrival ? Promise.resolve(arrival) : new Promise((resolve) => waiting.push(resolve));
-    },
-  };
-}
-
 /** Opens a raw connection to the gateway; `response` resolves with everything it sends until it closes. */
 function openRaw(port: number): { socket: Socket; response: Promise<string> } {
   const socket = connect(port, '127.0.0.1');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RunningGateway } from '../../src/bootstrap';
@@ -9,6 +9,7 @@ import { call, parseRawResponse, type ParsedResponse } from '../support/http';
 import { eventually, samplesOf } from '../support/metrics-text';
 import { testResources } from '../support/test-resources';
 import type { EchoBody, UpstreamFixture } from '../support/upstream-fixture';
+import { holdingUpstream } from '../support/holding-upstream';
 
 /*
  * README "Proxying and headers" › "Hostile input": what clients send to break or abuse a gateway,
@@ -88,50 +89,6 @@ function chunk(data: string): string {
 }
 
 /** One request that reached the holding upstream, and what became of it. */
-interface Arrival {
-  req: IncomingMessage;
-  res: ServerResponse;
-  received(bytes: number): Promise<void>;
-  closed: Promise<{ responseFinished: boolean; requestComplete: boolean }>;
-}
-
-/** An upstream that reads request bodies, answers only when told (`respond`), and hands each request to the test. */
-function holdingUpstream(respond: (req: IncomingMessage, res: ServerResponse) => void = () => undefined): {
-  handler: (req: IncomingMessage, res: ServerResponse) => void;
-  next(): Promise<Arrival>;
-} {
-  const arrived: Arrival[] = [];
-  const waiting: Array<(arrival: Arrival) => void> = [];
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    let bytes = 0;
-    const watchers: Array<{ bytes: number; resolve: () => void }> = [];
-    req.on('data', (data: Buffer) => {
-      bytes += data.length;
-      for (const watcher of watchers.filter((w) => bytes >= w.bytes)) {
-        watchers.splice(watchers.indexOf(watcher), 1);
-        watcher.resolve();
-      }
-    });
-    const arrival: Arrival = {
-      req,
-      res,
-      received: (wanted) => (bytes >= wanted ? Promise.resolve() : new Promise<void>((resolve) => watchers.push({ bytes: wanted, resolve }))),
-      closed: new Promise((resolve) => res.once('close', () => resolve({ responseFinished: res.writableFinished, requestComplete: req.complete }))),
-    };
-    respond(req, res);
-    const waiter = waiting.shift();
-    if (waiter) waiter(arrival);
-    else arrived.push(arrival);
-  };
-  return {
-    handler,
-    next: () => {
-      const arrival = arrived.shift();
-      return arrival ? Promise.resolve(arrival) : new Promise((resolve) => waiting.push(resolve));
-    },
-  };
-}
-
 describe('hostile input (README "Proxying and headers" › "Hostile input")', () => {
   let echo: UpstreamFixture;
   let holding: ReturnType<typeof holdingUpstream>;
