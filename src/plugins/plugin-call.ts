@@ -1,6 +1,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayErrorCode } from '../errors/error-catalogue';
 import { GatewayError } from '../errors/gateway-error';
+import { clientAddress } from '../proxy/client-address';
 import type { RequestContext } from '../trace/request-context';
 import type { PluginRequest, PluginResponse } from './gateway-plugin';
 
@@ -36,8 +37,7 @@ export class PluginCall implements PluginRequest {
   }
 
   get clientIp(): string {
-    const address = this.req.socket.remoteAddress ?? '';
-    return address.startsWith('::ffff:') ? address.slice(7) : address;
+    return clientAddress(this.req);
   }
 
   get traceId(): string {

@@ -17,6 +17,7 @@ import { upstreamTraceHeaders } from '../trace/request-context.factory';
 import type { AttemptProgress, UpstreamRequest, UpstreamResponseHead } from '../upstream/upstream-client';
 import { isConnectFailure, mapUpstreamError, noHealthyTarget } from '../upstream/upstream-error-mapper';
 import { bodyTooLarge, RequestBodyStream } from './request-body';
+import { clientAddress } from './client-address';
 import { upstreamRequestHeaders } from './request-headers';
 import { startResponse } from './response-start';
 import { upgradeOf } from '../websocket/upgrade-listener';
@@ -145,9 +146,4 @@ export class ProxyService {
 
 function discardSink(): Writable {
   return new Writable({ write: (_chunk, _encoding, callback) => callback() });
-}
-
-function clientAddress(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PathEscapedSlashes } from '../config/gateway-config.types';
 import { ERROR_CATALOGUE } from '../errors/error-catalogue';
-import { pathDisguise } from './path-disguise';
+import { targetDisguise } from './path-disguise';
 import { normalisePath } from './path-normaliser';
 import { hostWithoutPort, type RouteTable } from './route-table';
 import { candidateVerdicts, type CandidateVerdict, type ComparedRequest } from './route-verdicts';
@@ -58,7 +58,7 @@ export function explainRoute(
   };
   const summary = { method: compared.method, path, host: compared.host };
 
-  const disguise = request.path.includes('#') ? 'a fragment (#) in the request target' : pathDisguise(path, escapedSlashes);
+  const disguise = targetDisguise(request.path, path, escapedSlashes);
   if (disguise !== null) return unrouted(table, summary, 'bad_request', `refused: ${disguise}`);
 
   const match = table.match({ method: request.method, path, host: request.host, headers: request.headers });

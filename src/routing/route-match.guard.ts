@@ -6,7 +6,7 @@ import type { RequestContext } from '../trace/request-context';
 import { GatewayError } from '../errors/gateway-error';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig, PathEscapedSlashes } from '../config/gateway-config.types';
-import { pathDisguise } from './path-disguise';
+import { targetDisguise } from './path-disguise';
 import { normalisePath } from './path-normaliser';
 import type { RouteMatch, RouteTable } from './route-table';
 import { RouteTableService } from './route-table.service';
@@ -36,8 +36,7 @@ export class RouteMatchGuard implements CanActivate {
     const queryAt = url.indexOf('?');
     const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
     const path = normalisePath(rawPath);
-    // Checked on the target as received: a `..` after a `#` would remove it from the normalised path.
-    const disguise = url.includes('#') ? 'a fragment (#) in the request target' : pathDisguise(path, this.escapedSlashes);
+    const disguise = targetDisguise(url, path, this.escapedSlashes);
     if (disguise !== null) throw new GatewayError('bad_request', `refused: ${disguise}`);
     const table = this.routes.current;
     const headers = request.raw.headers;

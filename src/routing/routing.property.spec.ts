@@ -1,6 +1,6 @@
 /**
  * Property-based checks of the routing pipeline exactly as RouteMatchGuard runs it:
- * normalisePath → pathDisguise(…, 'reject') → RouteTable.match → match.upstreamPath.
+ * normalisePath → targetDisguise(…, 'reject') → RouteTable.match → match.upstreamPath.
  *
  * Deterministic: a fixed seed and fixed run counts (fc.configureGlobal below). To replay a
  * failure, fast-check prints the seed and the path of the counterexample; pass them to
@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { routeTable, type RouteInput } from '../../test/support/route-settings';
 import type { CompiledRoute } from './compiled-route';
-import { pathDisguise } from './path-disguise';
+import { targetDisguise } from './path-disguise';
 import { normalisePath } from './path-normaliser';
 import { compareSpecificity } from './path-pattern';
 import type { RouteMatch, RouteTable } from './route-table';
@@ -59,7 +59,7 @@ function runGuard(table: RouteTable, url: string, method: string, host: string):
   const queryAt = url.indexOf('?');
   const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
   const path = normalisePath(rawPath);
-  const reason = pathDisguise(path, 'reject');
+  const reason = targetDisguise(url, path, 'reject');
   if (reason !== null) return { kind: 'refused', rawPath, path, reason };
   return { kind: 'matched', rawPath, path, match: table.match({ method, path, host, headers: { host } }) };
 }
