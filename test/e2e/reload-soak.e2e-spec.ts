@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Pool } from 'undici';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { call } from '../support/http';
+import { gcStats, mib, restingRssMiB, settled } from '../support/gc-figures';
 import { samplesOf } from '../support/metrics-text';
 import { echoHandler, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
@@ -58,30 +59,8 @@ async function reload(gateway: GatewayProcess, config: unknown, upstreamChanges?
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-/** Polls `read` until `ok` holds or `timeoutMs` passes; returns the last value either way, for the assertion to show. */
-async function settled<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value) && Date.now() < deadline) {
-    await sleep(100);
-    value = await read();
-  }
-  return value;
-}
-
-/** Signals a full GC (gc-on-signal.js) and reads its "gc-stats" line: every live timer, and the ref'd handles. */
-async function gcStats(gateway: GatewayProcess): Promise<{ timers: number; handles: number }> {
-  const round = (gateway.stderr().match(/^gc-done /gm)?.length ?? 0) + 1;
-  const line = new RegExp(`^gc-stats ${round} timers=(\\d+) refTimers=\\d+ handles=(\\d+) .*\\ngc-done ${round}\\n`, 'm');
-  gateway.child.kill('SIGUSR2');
-  const match = await settled(async () => line.exec(gateway.stderr()), (m) => m !== null, 10_000);
-  if (match === null) throw new Error(`no "gc-stats ${round}" line on the gateway's stderr`);
-  return { timers: Number(match[1]), handles: Number(match[2]) };
-}
-
 /** Gateway figures (after full GCs) and the upstreams' open sockets and connections accepted so far. */
 type Figures = Record<'rssMiB' | 'heapMiB' | 'timers' | 'handles' | 'sockets' | 'connects', number>;
-const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
 /**
  * The least of five samples over a second: a deadline lane, a debounce or a probe in flight comes
  * and goes, a leaked timer or socket is in every sample. RSS is read after GC, once it stops falling.
@@ -94,15 +73,9 @@ async function measure(gateway: GatewayProcess, upstreams: CountedUpstream[]): P
     const sockets = (await Promise.all(upstreams.map((u) => u.open()))).reduce((a, b) => a + b, 0);
     Object.assign(figures, { timers: Math.min(figures.timers, timers), handles: Math.min(figures.handles, handles), sockets: Math.min(figures.sockets, sockets) });
   }
-  let rss = gateway.rssBytes();
-  for (let steady = 0, i = 0; steady < 3 && i < 30; i++) {
-    await sleep(100);
-    const now = gateway.rssBytes();
-    steady = now >= rss - 2 ** 18 ? steady + 1 : 0;
-    rss = Math.min(rss, now);
-  }
+  const rssMiB = await restingRssMiB(gateway);
   const heap = samplesOf((await call(`${gateway.url}/_gateway/metrics`)).text, 'nodejs_heap_size_used_bytes')[0]?.value ?? NaN;
-  return { ...figures, rssMiB: mib(rss), heapMiB: mib(heap) };
+  return { ...figures, rssMiB, heapMiB: mib(heap) };
 }
 
 const warnings = (gateway: GatewayProcess): unknown[] => gateway.logLines().filter((l) => ['warn', 'error', 'fatal'].includes(String(l.level)));

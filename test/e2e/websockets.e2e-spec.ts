@@ -1,14 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
 import type { RunningGateway } from '../../src/bootstrap';
 import { NotifyingLogCollector, startTestGateway } from '../support/gateway-fixture';
 import { call } from '../support/http';
 import { expectGatewayError } from '../support/gateway-error-assertions';
 import { eventually, samplesOf } from '../support/metrics-text';
 import { closedPort } from '../support/upstream-fixture';
+import { wsEchoUpstream, type EchoUpstream } from '../support/ws-echo-upstream';
 
 /*
  * README "WebSockets": upgrades go through route match, trace ids, plugins, rate limit and
@@ -16,55 +16,13 @@ import { closedPort } from '../support/upstream-fixture';
  * refused upgrade passes the upstream's answer back; closing either side closes the other.
  */
 
-interface EchoUpstream {
-  readonly url: string;
-  readonly handshakes: IncomingMessage[];
-  readonly server: Server;
-  readonly wss: WebSocketServer;
-  close(): Promise<void>;
-}
-
-/** A ws echo server; `/refuse` answers the handshake with 403, `/hang` never answers it. */
-async function echoUpstream(): Promise<EchoUpstream> {
-  const handshakes: IncomingMessage[] = [];
-  const server = createServer((_req, res) => res.writeHead(200).end('plain'));
-  const wss = new WebSocketServer({ noServer: true });
-  server.on('upgrade', (req, socket, head) => {
-    handshakes.push(req);
-    if (req.url?.startsWith('/refuse')) {
-      socket.end('HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\ncontent-length: 7\r\nconnection: close\r\n\r\nrefused');
-      return;
-    }
-    if (req.url?.startsWith('/hang')) {
-      // Never answers; closes once the gateway gives up on it.
-      socket.on('end', () => socket.destroy());
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    handshakes,
-    server,
-    wss,
-    close: async () => {
-      for (const ws of wss.clients) ws.terminate();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 let upstream: EchoUpstream;
 let gateway: RunningGateway;
 const logs = new NotifyingLogCollector();
 
 beforeAll(async () => {
   process.env.WS_SPEC_KEYS = `{k: ${createHash('sha256').update('ws-key-0001').digest('hex')}}`;
-  upstream = await echoUpstream();
+  upstream = await wsEchoUpstream();
   gateway = await startTestGateway(
     {
       upstreams: { ws: { targets: [upstream.url] }, dead: { targets: [`http://127.0.0.1:${await closedPort()}`] } },
