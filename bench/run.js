@@ -280,7 +280,7 @@ async function startScript(name, core, script, env) {
   return { info, pid: info.child.pid, url: `http://127.0.0.1:${port}` };
 }
 
-/** The gateway as operators run it: node dist/main.js, configured by the environment. */
+/** The gateway as operators run it: node --max-semi-space-size=16 dist/main.js (as the Dockerfile does), configured by the environment. */
 async function startGateway(variant) {
   const configPath = path.join(tmpDir, `gateway-${variant.name}.json`);
   fs.writeFileSync(configPath, JSON.stringify(variant.config, null, 2));
@@ -297,7 +297,7 @@ async function startGateway(variant) {
     ...variant.env,
   });
   // cwd is the temp dir, so no .env file of the checkout changes what is measured.
-  const info = launch(`gateway[${variant.name}]`, PROXY_CORE, ['-r', GUARD, path.join(ROOT, 'dist', 'main.js')], {
+  const info = launch(`gateway[${variant.name}]`, PROXY_CORE, ['--max-semi-space-size=16', '-r', GUARD, path.join(ROOT, 'dist', 'main.js')], {
     env,
     cwd: tmpDir,
     server: true,
