@@ -14,6 +14,12 @@ module.exports = {
   },
   overrides: [
     {
+      // The dashboard's script runs in the browser, as a classic script.
+      files: ['src/dashboard/assets/*.js'],
+      env: { browser: true, node: false },
+      parserOptions: { project: null, sourceType: 'script' },
+    },
+    {
       files: ['*.js'],
       parserOptions: { project: null },
       rules: {

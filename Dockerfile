@@ -10,8 +10,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/copy-assets.js ./scripts/
 # The gateway alone: `npm run build` also compiles examples/, which the image leaves out.
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev && npm cache clean --force
+RUN npx tsc -p tsconfig.build.json && node scripts/copy-assets.js && npm prune --omit=dev && npm cache clean --force
 
 # Runtime stage: production dependencies, the compiled gateway and the default config only.
 FROM node:24-bookworm-slim

@@ -6,6 +6,7 @@ import { ConcurrencyModule } from './concurrency/concurrency.module';
 import type { GatewayEnvironment } from './config/environment';
 import { GatewayConfigModule } from './config/gateway-config.module';
 import type { GatewayConfig } from './config/gateway-config.types';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { GatewayExceptionFilter } from './errors/gateway-exception.filter';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
@@ -54,6 +55,7 @@ export class AppModule {
         HealthModule.forRoot(config.server.managementPrefix),
         MetricsModule.forRoot(config.server.managementPrefix),
         AdminModule.forRoot(config.server.managementPrefix, environment.adminToken),
+        DashboardModule.forRoot(config.server.managementPrefix, environment.adminToken),
         ProxyModule,
       ],
       /*

@@ -28,7 +28,7 @@ import { wsEchoUpstream, type EchoUpstream } from '../support/ws-echo-upstream';
 const WARM_UP_MAX_MS = 60_000;
 const WARM_UP_STEP_MS = 5_000;
 const WARM_STEADY_SAMPLES = 3;
-const WARM_RSS_BAND_MIB = 4;
+const WARM_RSS_BAND_MIB = 8;
 const SOAK_MS = 60_000;
 const HEADERS_TIMEOUT_MS = 1_000;
 const API_KEY = 'soak-key-0001';
