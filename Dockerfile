@@ -25,7 +25,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The demo config and the digests of its demo API keys; mount your own over them, or point
 # GATEWAY_CONFIG elsewhere. Plugins of your own: copy their compiled modules in and name them
-# in GATEWAY_PLUGINS (README "Write your own plugin").
+# in GATEWAY_PLUGINS (docs/plugins.md "Write your own plugin").
 COPY config/gateway.yaml config/api-keys.yaml ./config/
 # The unprivileged user that ships with the official Node images (uid 1000).
 USER node
@@ -35,5 +35,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "const r=require('node:http').get({host:'127.0.0.1',port:process.env.GATEWAY_PORT||process.env.PORT||8080,path:'/_gateway/health/live',timeout:2000},(s)=>process.exit(s.statusCode===200?0:1));r.on('timeout',()=>r.destroy(new Error('timeout')));r.on('error',()=>process.exit(1));"]
 # SIGTERM (docker stop) makes the gateway close its server and exit.
 STOPSIGNAL SIGTERM
-# A 16 MiB young generation (README "Running in production"): Node 24 would grow it to 64 MiB.
+# A 16 MiB young generation (docs/operations.md "Running in production"): Node 24 would grow it to 64 MiB.
 CMD ["node", "--max-semi-space-size=16", "dist/main.js"]

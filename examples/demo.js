@@ -1,10 +1,12 @@
 'use strict';
 /*
  * `npm run demo` (after `npm run build`): starts the example upstream services on
- * 127.0.0.1:3001-3003, then the gateway (`node dist/main.js`) with config/gateway.yaml, waits
- * for its "gateway listening" log line and prints curl lines to try. Ctrl-C or SIGTERM stops
- * everything; a second Ctrl-C kills whatever is left at once.
+ * 127.0.0.1:3001-3003 (DEMO_USERS_PORT, DEMO_ORDERS_PORT, DEMO_SLOW_PORT change them), then the
+ * gateway (`node dist/main.js`) with config/gateway.yaml, waits for its "gateway listening" log
+ * line and prints curl lines to try. Ctrl-C or SIGTERM stops everything; a second Ctrl-C kills
+ * whatever is left at once.
  */
+const os = require('node:os');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -13,22 +15,51 @@ const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..');
 const GATEWAY_MAIN = path.join(ROOT, 'dist', 'main.js');
-/** The demo's admin token (README "Admin API"); a real deployment sets its own secret. */
+/** The demo's admin token (docs/operations.md "Admin API"); a real deployment sets its own secret. */
 const ADMIN_TOKEN = process.env.GATEWAY_ADMIN_TOKEN || 'demo-admin-token-not-a-secret';
 const CONFIG = 'config/gateway.yaml';
+/** The services and the ports config/gateway.yaml expects them on; each can be moved by its variable. */
 const SERVICES = [
-  { name: 'users', port: 3001 },
-  { name: 'orders', port: 3002 },
-  { name: 'slow', port: 3003 },
-];
+  { name: 'users', variable: 'DEMO_USERS_PORT', configPort: 3001 },
+  { name: 'orders', variable: 'DEMO_ORDERS_PORT', configPort: 3002 },
+  { name: 'slow', variable: 'DEMO_SLOW_PORT', configPort: 3003 },
+].map((service) => ({ ...service, port: servicePort(service) }));
 /** The `inventory` upstream of the demo config points here; nothing may listen on it. */
 const DEAD_PORT = 3999;
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 
+/** The config file the gateway reads: config/gateway.yaml, or a copy with moved service ports. */
+let configInUse = CONFIG;
 /** Every child started, in start order: { name, child }. */
 const children = [];
 let stopping = false;
+
+function servicePort({ variable, configPort }) {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return configPort;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port < 1 || port > 65535) {
+    process.stderr.write(`[demo] ${variable}=${raw}: expected a port number from 1 to 65535\n`);
+    process.exit(1);
+  }
+  return port;
+}
+
+/**
+ * config/gateway.yaml itself when the services run on its ports; otherwise a copy in a temp
+ * directory with their targets moved (the text is kept, comments and all).
+ */
+function demoConfig() {
+  const moved = SERVICES.filter((s) => s.port !== s.configPort);
+  if (moved.length === 0) return CONFIG;
+  let text = fs.readFileSync(path.join(ROOT, CONFIG), 'utf8');
+  for (const s of moved) text = text.replaceAll(`127.0.0.1:${s.configPort}`, `127.0.0.1:${s.port}`);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-demo-')), 'gateway.yaml');
+  fs.writeFileSync(file, text);
+  say(`services on ${moved.map((s) => `${s.name} :${s.port}`).join(', ')}: the gateway reads ${file}, a copy of ${CONFIG} with those targets`);
+  return file;
+}
 
 function say(line) {
   process.stdout.write(`[demo] ${line}\n`);
@@ -62,7 +93,7 @@ async function checkPorts() {
   const busy = [];
   for (const { name, port } of SERVICES) {
     const problem = await portProblem(port, '127.0.0.1');
-    if (problem) busy.push(`port ${port} (${name} service) is not free: ${problem}`);
+    if (problem) busy.push(`port ${port} (${name} service, ${SERVICES.find((s) => s.name === name).variable}) is not free: ${problem}`);
   }
   const gatewayPort = expectedGatewayPort();
   const gatewayHost = process.env.GATEWAY_HOST || '0.0.0.0';
@@ -73,7 +104,8 @@ async function checkPorts() {
   if (busy.length > 0) {
     for (const line of busy) fail(line);
     fail('stop what uses these ports (see `lsof -i :<port>` or `ss -ltnp`) and run the demo again;');
-    fail('the gateway port can be changed with GATEWAY_PORT=<port> (0 picks a free one).');
+    fail('or move them: GATEWAY_PORT=<port> for the gateway (0 picks a free one), DEMO_USERS_PORT,');
+    fail('DEMO_ORDERS_PORT and DEMO_SLOW_PORT for the services.');
     process.exit(1);
   }
   if (await portProblem(DEAD_PORT, '127.0.0.1')) {
@@ -108,9 +140,10 @@ function startGateway() {
   if (process.env.GATEWAY_CONFIG && path.resolve(ROOT, process.env.GATEWAY_CONFIG) !== path.resolve(ROOT, CONFIG)) {
     say(`ignoring GATEWAY_CONFIG=${process.env.GATEWAY_CONFIG}: the demo needs ${CONFIG}`);
   }
-  const child = spawn(process.execPath, [GATEWAY_MAIN], {
+  configInUse = demoConfig();
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', GATEWAY_MAIN], {
     cwd: ROOT,
-    env: { ...process.env, GATEWAY_CONFIG: CONFIG, GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN },
+    env: { ...process.env, GATEWAY_CONFIG: configInUse, GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN },
     detached: true,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -183,9 +216,9 @@ function printTryLines(url) {
       'admin: which route would serve DELETE /api/users/42, and why the others would not',
       `curl -sS -H 'authorization: Bearer ${ADMIN_TOKEN}' '${url}/_gateway/admin/explain?method=DELETE&path=/api/users/42'`,
     ],
-    [`admin: re-read ${CONFIG} after editing it (saving the file or kill -HUP also reloads)`, `curl -sS -X POST -H 'authorization: Bearer ${ADMIN_TOKEN}' ${url}/_gateway/admin/reload`],
+    [`admin: re-read ${configInUse} after editing it (saving the file or kill -HUP also reloads)`, `curl -sS -X POST -H 'authorization: Bearer ${ADMIN_TOKEN}' ${url}/_gateway/admin/reload`],
   ];
-  const lines = ['', `The gateway is listening on ${url} with ${CONFIG}. Try, from another terminal:`, ''];
+  const lines = ['', `The gateway is listening on ${url} with ${configInUse}. Try, from another terminal:`, ''];
   for (const [title, command] of examples) lines.push(`  # ${title}`, `  ${command}`, '');
   lines.push(
     `Upstreams: users 127.0.0.1:${SERVICES[0].port}, orders :${SERVICES[1].port}, slow :${SERVICES[2].port}.`,

@@ -1,6 +1,6 @@
 'use strict';
 /*
- * `npm run dashboard:screenshot [-- <out.png>]`: the dashboard under load, for the README.
+ * `npm run dashboard:screenshot [-- <out.png>]`: the dashboard under load, for docs/operations.md "Dashboard".
  * Starts three upstreams on 127.0.0.1 (fast, slow, one that goes down), the built gateway
  * (dist/main.js) in front of them, 30 s of traffic from this process, and Debian's Chromium
  * (playwright-core, no browser download; CHROMIUM_PATH to use another), then saves a screenshot

@@ -74,7 +74,7 @@ export class AppModule {
        *   5. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
        *   6. ProxyController      stream to the upstream and back, retrying where allowed;
        *                           the plugins' onResponse on the way back, onComplete at the end
-       * Errors from any step     GatewayExceptionFilter, the JSON of README "Errors and status codes"
+       * Errors from any step     GatewayExceptionFilter, the JSON of docs/errors.md "Errors and status codes"
        */
       providers: [
         { provide: APP_GUARD, useExisting: RouteMatchGuard },

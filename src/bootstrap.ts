@@ -8,6 +8,7 @@ import { ConfigReloader, type ReloadOutcome, type ReloadTrigger } from './admin/
 import { AppModule } from './app.module';
 import { loadGatewayConfigFile } from './config/config-loader';
 import { validateGatewayConfig } from './config/config-validator';
+import { ConfigError } from './config/config-error';
 import { validateEnvironment, type GatewayEnvironment } from './config/environment';
 import type { GatewayConfig } from './config/gateway-config.types';
 import { unenforcedFields } from './config/unenforced-fields';
@@ -38,18 +39,17 @@ export interface RunningGateway {
   readonly telemetry: Telemetry;
   readonly port: number;
   readonly url: string;
-  /** Re-reads the config file (README "Reloading the config"). */
+  /** Re-reads the config file (docs/operations.md "Reloading the config"). */
   reload(trigger: ReloadTrigger): ReloadOutcome;
   /** Drains (up to GATEWAY_SHUTDOWN_GRACE_MS), then stops every module. */
   close(): Promise<void>;
 }
 
 /**
- * Reads the environment and the config file it names, or validates `inCodeConfig` instead of
- * reading a file (then there is no file to reload). Plugin modules named by GATEWAY_PLUGINS are
- * loaded after `plugins`. Throws ConfigError listing every problem.
+ * The gateway's environment as start-up reads it: the process, then `.env.<NODE_ENV>` and `.env`
+ * (@nestjs/config), validated. Throws ConfigError listing every problem.
  */
-export async function loadGatewaySettings(inCodeConfig?: unknown, plugins: readonly PluginModule[] = []): Promise<GatewaySettings> {
+export async function loadGatewayEnvironment(): Promise<{ environment: GatewayEnvironment; envModule: DynamicModule }> {
   const nodeEnv = process.env.NODE_ENV ?? 'development';
   const envModule = await ConfigModule.forRoot({
     envFilePath: [`.env.${nodeEnv}`, '.env'],
@@ -58,10 +58,19 @@ export async function loadGatewaySettings(inCodeConfig?: unknown, plugins: reado
       return env;
     },
   });
-  const fromEnv = validateEnvironment(process.env);
-  const environment = inCodeConfig === undefined ? fromEnv : { ...fromEnv, configPath: '' };
+  return { environment: validateEnvironment(process.env), envModule };
+}
+
+/**
+ * Reads the environment and the config file it names, or validates `inCodeConfig` instead of
+ * reading a file (then there is no file to reload). Plugin modules named by GATEWAY_PLUGINS are
+ * loaded after `plugins`. Throws ConfigError listing every problem.
+ */
+export async function loadGatewaySettings(inCodeConfig?: unknown, plugins: readonly PluginModule[] = []): Promise<GatewaySettings> {
+  const loaded = await loadGatewayEnvironment();
+  const environment = inCodeConfig === undefined ? loaded.environment : { ...loaded.environment, configPath: '' };
   const { config, raw } = inCodeConfig === undefined ? loadGatewayConfigFile(environment.configPath) : { config: validateGatewayConfig(inCodeConfig), raw: inCodeConfig };
-  return { config, environment, rawConfig: raw, envModule, plugins: [...plugins, ...loadPluginModules(environment.pluginPaths)] };
+  return { config, environment, rawConfig: raw, envModule: loaded.envModule, plugins: [...plugins, ...loadPluginModules(environment.pluginPaths)] };
 }
 
 export async function createGatewayApp(settings: GatewaySettings, telemetry: Telemetry, gate: TrafficGate): Promise<NestFastifyApplication> {
@@ -118,7 +127,12 @@ export async function startGateway(settings: GatewaySettings): Promise<RunningGa
   const telemetry = settings.telemetry ?? new Telemetry(settings.environment.logLevel);
   const gate = new TrafficGate();
   const app = await createGatewayApp(settings, telemetry, gate);
-  await app.listen({ port: settings.environment.port, host: settings.environment.host });
+  try {
+    await app.listen({ port: settings.environment.port, host: settings.environment.host });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw listenProblem(error, settings.environment) ?? error;
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
   const host = settings.environment.host === '0.0.0.0' ? '127.0.0.1' : settings.environment.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -135,4 +149,15 @@ export async function startGateway(settings: GatewaySettings): Promise<RunningGa
       await app.close();
     },
   };
+}
+
+/** A port or address the gateway cannot listen on, as one line naming the variable to change; null for other errors. */
+function listenProblem(error: unknown, { host, port }: GatewayEnvironment): ConfigError | null {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const portVariable = process.env.GATEWAY_PORT?.trim() ? 'GATEWAY_PORT' : process.env.PORT?.trim() ? 'PORT' : 'GATEWAY_PORT';
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (code === 'EADDRINUSE') return new ConfigError('env', [`${portVariable}: ${where} is already in use by another process (EADDRINUSE); stop it or choose another port`]);
+  if (code === 'EACCES') return new ConfigError('env', [`${portVariable}: not allowed to listen on ${where} (EACCES); ports below 1024 need privileges`]);
+  if (code === 'EADDRNOTAVAIL') return new ConfigError('env', [`GATEWAY_HOST: ${host} is not an address of this machine (EADDRNOTAVAIL)`]);
+  return null;
 }

@@ -46,7 +46,7 @@ const closing = new WeakSet<object>();
  * The Node server under Fastify, and the first step of every request: its trace context is
  * created and entered here (CLS), its X-Request-Id set on the response and its outcome tracked,
  * before Fastify or Nest see it, so even requests refused at this level carry ids. Requests
- * that must never reach routing are refused here (README "Proxying and headers", "Hostile input"):
+ * that must never reach routing are refused here (docs/routing.md "Proxying and headers", "Hostile input"):
  * absolute-form and asterisk-form targets, missing or duplicate Host, ambiguous body framing and
  * the rest of requestHeadRefusal, and CONNECT, which Node hands to a separate event. The server
  * also bounds the request head (size, line count, time to arrive) and, through

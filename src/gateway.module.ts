@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { PluginModule } from './plugins/plugins.module';
 
 export interface GatewayModuleOptions {
-  /** Nest modules that provide plugins (README "Write your own plugin"), beside the shipped api-key and cors. */
+  /** Nest modules that provide plugins (docs/plugins.md "Write your own plugin"), beside the shipped api-key and cors. */
   readonly plugins?: readonly PluginModule[];
   /**
    * The config as an object written like the YAML file, instead of reading GATEWAY_CONFIG

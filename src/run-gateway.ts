@@ -1,19 +1,22 @@
 import type { DynamicModule } from '@nestjs/common';
 import { loadGatewaySettings, startGateway, type RunningGateway } from './bootstrap';
 import { ConfigError } from './config/config-error';
+import { checkGatewayConfig } from './config-check';
+import type { PluginModule } from './plugins/plugins.module';
 import { GatewayModule } from './gateway.module';
 import { lifecycleLogger } from './logging/gateway-logger';
 
 /**
- * Runs a gateway as a process (README "Running in production"): reads the environment and the
+ * Runs a gateway as a process (docs/operations.md "Running in production"): reads the environment and the
  * config, loads the plugins, starts, and handles signals. The handlers go in before anything
  * starts: a supervisor (or a test) that sends SIGTERM the moment it reads "gateway listening",
  * or while start-up is still under way, gets a clean stop and exit 0, never Node's default
- * death by signal. SIGTERM and SIGINT drain (README "Shutdown"); a second one exits at once.
+ * death by signal. SIGTERM and SIGINT drain (docs/operations.md "Shutdown"); a second one exits at once.
  * SIGHUP reloads the config. A bad environment or config exits 1, one line per problem.
  */
-export async function runGateway(definition: DynamicModule = GatewayModule.forRoot()): Promise<void> {
+export async function runGateway(definition: DynamicModule = GatewayModule.forRoot(), argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const options = GatewayModule.optionsOf(definition);
+  if (argv[0] === '--check') return exitWithCheck(argv[1], options.plugins ?? []);
   let gateway: RunningGateway | null = null;
   let stopSignal: string | null = null;
   const stop = (running: RunningGateway, signal: string): void => {
@@ -48,9 +51,18 @@ export async function runGateway(definition: DynamicModule = GatewayModule.forRo
     if (error instanceof ConfigError) {
       for (const line of error.lines) process.stderr.write(`${line}\n`);
     } else {
-      process.stderr.write(`start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      // One line, like every other start-up failure; LOG_LEVEL=debug adds the stack.
+      const detail = error instanceof Error ? (process.env.LOG_LEVEL === 'debug' ? (error.stack ?? error.message) : error.message.split('\n')[0]) : String(error);
+      process.stderr.write(`start-up failed: ${detail}\n`);
     }
     process.exit(1);
   }
   if (stopSignal !== null) stop(gateway, stopSignal);
+}
+
+/** `--check [file]`: validates as start-up would, prints the problems (stderr) or the summary (stdout), exits 1 or 0. */
+async function exitWithCheck(file: string | undefined, plugins: readonly PluginModule[]): Promise<void> {
+  const { ok, lines } = await checkGatewayConfig(file, plugins);
+  for (const line of lines) (ok ? process.stdout : process.stderr).write(`${line}\n`);
+  process.exit(ok ? 0 : 1);
 }

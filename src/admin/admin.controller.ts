@@ -15,7 +15,7 @@ import { dryRun, type DryRun } from './dry-run';
 import { liveStats, type LiveStats } from './live-stats';
 
 /**
- * `<managementPrefix>/admin/*` (README "Admin API"), behind AdminTokenGuard. Made per prefix,
+ * `<managementPrefix>/admin/*` (docs/operations.md "Admin API"), behind AdminTokenGuard. Made per prefix,
  * like the health controller; only registered when GATEWAY_ADMIN_TOKEN is set.
  */
 export function createAdminController(managementPrefix: string): Type<unknown> {

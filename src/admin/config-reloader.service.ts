@@ -19,7 +19,7 @@ export type ReloadOutcome =
   | { readonly result: 'failure'; readonly errors: readonly string[] };
 
 /**
- * Re-reads the config file and makes it live (README "Reloading the config"): validated in full
+ * Re-reads the config file and makes it live (docs/operations.md "Reloading the config"): validated in full
  * first, so an invalid file changes nothing; then upstream clients and permit pools are carried
  * over where their settings did not change, and the new route table is published in one
  * assignment. All of it runs synchronously, so no request sees half a reload.

@@ -17,7 +17,7 @@ export interface AppliedPolicies {
 export type DryRun = RouteExplanation & { readonly policies: AppliedPolicies | null };
 
 /**
- * `admin/explain` (README "Admin API"): the route a request would take and why every other one
+ * `admin/explain` (docs/operations.md "Admin API"): the route a request would take and why every other one
  * would not, with the upstream URLs and the policies that would apply. Reads the live table and
  * target health only: no lease, no permit, no counter, no upstream call.
  */

@@ -39,7 +39,7 @@ export interface StatsSources {
   readonly traffic: TrafficStats;
 }
 
-/** `admin/stats` (README "Admin API"): per route and upstream, permits against limits and the traffic figures. */
+/** `admin/stats` (docs/operations.md "Admin API"): per route and upstream, permits against limits and the traffic figures. */
 export function liveStats({ config, permits, upstreams, traffic }: StatsSources, nowMs: number): LiveStats {
   const routes: Record<string, RouteStats> = {};
   for (const route of config.routes) {

@@ -13,7 +13,7 @@ import { SemaphoreRejection, type Permit } from './semaphore';
 const RETRY_AFTER = { 'retry-after': '1' } as const;
 
 /**
- * Bulkheads (README "Config file reference" `concurrency`): a route permit, then an upstream permit. Fails fast
+ * Bulkheads (docs/configuration.md "Config file reference" `concurrency`): a route permit, then an upstream permit. Fails fast
  * with 429 when no queue room is left, or queues up to `queueTimeoutMs`. Every permit held is
  * released once, when the request ends (RequestEnd: success, error, timeout, upstream reset,
  * client abort, or the connection under a pipelined request closing); one granted after that

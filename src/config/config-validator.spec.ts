@@ -5,8 +5,8 @@ import { CONFIG_DEFAULTS } from './config-resolver';
 import { validateGatewayConfig } from './config-validator';
 import type { GatewayConfig } from './gateway-config.types';
 
-/** The example of README "Config file reference", verbatim. */
-const CONTRACT_EXAMPLE = `
+/** The example of docs/configuration.md "Config file reference", verbatim. */
+const DOCUMENTED_EXAMPLE = `
 server:
   bodyLimitBytes: 10485760          # request bodies above this get 413; default 10 MiB
   trustProxy: false                 # true: keep the client's X-Forwarded-For chain
@@ -41,7 +41,7 @@ routes:
     concurrency: { limit: 10, queue: 20, queueTimeoutMs: 200 }
     rateLimit: { limit: 100, windowMs: 1000, key: ip }   # key: ip | header:<name> | route
     retry: { attempts: 2 }          # idempotent methods only, on connect errors/502/503
-    plugins:                        # run in this order before the upstream call (README "Plugins")
+    plugins:                        # run in this order before the upstream call (docs/plugins.md "Plugins")
       - name: api-key
         config: { header: x-api-key, keysFile: config/api-keys.yaml }
       - name: cors
@@ -54,7 +54,7 @@ routes:
 type Raw = Record<string, unknown>;
 
 function contractExample(): Raw {
-  return parse(CONTRACT_EXAMPLE) as Raw;
+  return parse(DOCUMENTED_EXAMPLE) as Raw;
 }
 
 const USERS = { users: { targets: ['http://127.0.0.1:3001'] } };
@@ -82,7 +82,7 @@ function isDeepFrozen(value: unknown, path = 'config'): string[] {
 }
 
 describe('validateGatewayConfig', () => {
-  describe('the README "Config file reference" example', () => {
+  describe('the docs/configuration.md "Config file reference" example', () => {
     let config: GatewayConfig;
 
     beforeAll(() => {
@@ -346,7 +346,7 @@ describe('validateGatewayConfig', () => {
       expect(problemsOf(raw)).toEqual([expect.stringMatching(/^server\.pathEscapedSlashes: .*reject, keep/)]);
     });
 
-    it('names the field, as in README "Environment variables"', () => {
+    it('names the field, as in docs/configuration.md "Environment variables"', () => {
       const raw = contractExample();
       (raw.routes as Raw[])[2].upstream = 'orders';
       expect(problemsOf(raw)).toEqual(['routes[2].upstream: "orders" is not a defined upstream']);
@@ -623,7 +623,7 @@ describe('validateGatewayConfig', () => {
       expect(problemsOf(withRoutes([{ id: '-a', path: '/a', upstream: 'users' }]))).toEqual([
         'routes[0].id: id must be letters, digits, _ . - (starting with a letter or digit)',
       ]);
-      expect(problemsOf(withRoutes([{ path: '/a', upstream: 'users' }]))).toContain('routes[0].id: id must be a string');
+      expect(problemsOf(withRoutes([{ path: '/a', upstream: 'users' }]))).toContain('routes[0].id: is required');
     });
 
     it('rejects numbers out of range, naming the nested field', () => {

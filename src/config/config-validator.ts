@@ -12,7 +12,7 @@ const VALIDATOR_OPTIONS: ValidatorOptions = {
   whitelist: true,
   forbidNonWhitelisted: true,
   forbidUnknownValues: true,
-  validationError: { target: false, value: false },
+  validationError: { target: false, value: true },
 };
 
 /**

@@ -23,7 +23,7 @@ function portOrRejected(value: string): number | 'rejected' {
 }
 
 describe('validateEnvironment', () => {
-  it('applies the README "Environment variables" defaults to an empty environment', () => {
+  it('applies the docs/configuration.md "Environment variables" defaults to an empty environment', () => {
     expect(validateEnvironment({})).toEqual({
       configPath: 'config/gateway.yaml',
       host: '0.0.0.0',
@@ -123,7 +123,7 @@ describe('validateEnvironment', () => {
   });
 
   describe('LOG_LEVEL', () => {
-    it('has the values of README "Environment variables"', () => {
+    it('has the values of docs/configuration.md "Environment variables"', () => {
       expect([...LOG_LEVELS]).toEqual(['debug', 'info', 'warn', 'error']);
     });
 

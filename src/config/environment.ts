@@ -7,7 +7,7 @@ import { flattenValidationErrors } from './validation-messages';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** README "Environment variables". Read by @nestjs/config from the process, then `.env.<NODE_ENV>`, then `.env`. */
+/** docs/configuration.md "Environment variables". Read by @nestjs/config from the process, then `.env.<NODE_ENV>`, then `.env`. */
 export class EnvironmentSchema {
   @IsOptional() @IsString() @MinLength(1) GATEWAY_CONFIG?: string;
   @IsOptional() @IsString() @MinLength(1) GATEWAY_HOST?: string;
@@ -38,7 +38,7 @@ export interface GatewayEnvironment {
 export function validateEnvironment(env: Record<string, unknown>): GatewayEnvironment {
   const known: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const key of Object.keys(new EnvironmentSchemaKeys())) {
+  for (const key of ENVIRONMENT_VARIABLES) {
     const value = typeof env[key] === 'string' ? (env[key] as string).trim() : env[key];
     if (value === undefined || value === '') continue;
     if (NUMERIC_KEYS.has(key) && !/^\d+$/.test(String(value))) {
@@ -48,7 +48,7 @@ export function validateEnvironment(env: Record<string, unknown>): GatewayEnviro
     known[key] = value;
   }
   const schema = plainToInstance(EnvironmentSchema, known);
-  problems.push(...flattenValidationErrors(validateSync(schema, { validationError: { target: false, value: false } })));
+  problems.push(...flattenValidationErrors(validateSync(schema, { validationError: { target: false, value: true } })));
   if (problems.length > 0) throw new ConfigError('env', problems);
   return Object.freeze({
     configPath: schema.GATEWAY_CONFIG ?? 'config/gateway.yaml',
@@ -76,3 +76,6 @@ class EnvironmentSchemaKeys {
   GATEWAY_SHUTDOWN_GRACE_MS = 0;
   GATEWAY_PLUGINS = 0;
 }
+
+/** Every variable the gateway reads (config/.env.example lists them all; a test keeps it so). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.freeze(Object.keys(new EnvironmentSchemaKeys()));

@@ -51,7 +51,7 @@ export interface HealthCheckSettings {
   readonly healthyThreshold: number;
 }
 
-/** Ejection of a target on proxied traffic (see README "Upstream health"). */
+/** Ejection of a target on proxied traffic (see docs/policies.md "Upstream health"). */
 export interface PassiveHealthSettings {
   /** Consecutive connect failures or 502/503/504 answers that eject a target; 0 turns ejection off. */
   readonly consecutiveFailures: number;

@@ -6,7 +6,7 @@ import type { DashboardAsset } from './dashboard-assets';
 /**
  * Nothing but the gateway's own files: scripts, styles, images and calls only from this origin,
  * no inline code, never framed. The page reads its figures from the admin API with the token the
- * operator types in (README "Dashboard").
+ * operator types in (docs/operations.md "Dashboard").
  */
 const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':

@@ -3,7 +3,7 @@ import { loadDashboardAssets } from './dashboard-assets';
 import { createDashboardController } from './dashboard.controller';
 
 /**
- * The operators' page (README "Dashboard"), only when GATEWAY_ADMIN_TOKEN is set: it shows what
+ * The operators' page (docs/operations.md "Dashboard"), only when GATEWAY_ADMIN_TOKEN is set: it shows what
  * the admin API reports, so without the API there is no page either (404).
  */
 @Module({})

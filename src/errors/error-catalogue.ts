@@ -1,4 +1,4 @@
-/** README "Errors and status codes": every error the gateway itself produces, with its status and reason phrase. */
+/** docs/errors.md "Errors and status codes": every error the gateway itself produces, with its status and reason phrase. */
 export const ERROR_CATALOGUE = {
   bad_request: { status: 400, error: 'Bad Request' },
   /** An admin reload of a config file that does not validate; the body lists every error. */

@@ -18,7 +18,7 @@ export function errorBody(error: GatewayError, route: string | null, traceId: st
 }
 
 /**
- * Writes a gateway error as the JSON of README "Errors and status codes" straight onto the Node response. Used by the
+ * Writes a gateway error as the JSON of docs/errors.md "Errors and status codes" straight onto the Node response. Used by the
  * exception filter and by the raw-server guards (absolute-form targets, CONNECT), so there is
  * one error format. If the response has already started, the only honest signal left is to
  * cut the connection.

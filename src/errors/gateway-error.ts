@@ -1,6 +1,6 @@
 import { ERROR_CATALOGUE, type GatewayErrorCode } from './error-catalogue';
 
-/** How an upstream call failed, for metrics and logs (README "Management endpoints" `kind`). */
+/** How an upstream call failed, for metrics and logs (docs/operations.md "Management endpoints" `kind`). */
 export type UpstreamErrorKind = 'refused' | 'reset' | 'timeout' | 'invalid';
 
 /** An error the gateway answers itself, with a stable code from the catalogue. */

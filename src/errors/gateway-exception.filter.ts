@@ -17,7 +17,7 @@ const CODE_BY_STATUS: Readonly<Record<number, GatewayErrorCode>> = {
   413: 'body_too_large',
 };
 
-/** The one place where errors become responses (README "Errors and status codes"). */
+/** The one place where errors become responses (docs/errors.md "Errors and status codes"). */
 @Catch()
 export class GatewayExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('GatewayExceptionFilter');

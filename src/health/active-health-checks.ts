@@ -8,7 +8,7 @@ import type { UpstreamTarget } from '../upstream/upstream-target';
 const JITTER = 0.1;
 
 /**
- * Active health checks (README "Config file reference" `healthCheck`): every `intervalMs`, each target of an
+ * Active health checks (docs/configuration.md "Config file reference" `healthCheck`): every `intervalMs`, each target of an
  * upstream that has one gets `GET <target><path>` through the upstream's own control-plane
  * client (its @nestjs/axios HttpService), bounded by `timeoutMs`. A 2xx or 3xx answer is a
  * success; anything else, or no answer, a failure. One timer per upstream, with jitter and a

@@ -6,7 +6,7 @@ import { TrafficGate } from '../lifecycle/traffic-gate';
 import { UpstreamHealthIndicator } from './upstream-health.indicator';
 
 /**
- * `<managementPrefix>/health/live` and `/ready` (README "Management endpoints") through @nestjs/terminus, in its
+ * `<managementPrefix>/health/live` and `/ready` (docs/operations.md "Management endpoints") through @nestjs/terminus, in its
  * usual response shape. `live` consults nothing beyond the process, so a failing upstream never
  * gets the gateway restarted; `ready` is 503 while stopping or while an upstream with a
  * `healthCheck` has no healthy target. Other methods than GET and HEAD get 405. The class is made

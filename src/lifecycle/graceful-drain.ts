@@ -3,7 +3,7 @@ import type { GatewayLogger } from '../logging/gateway-logger';
 import type { TrafficGate } from './traffic-gate';
 
 /**
- * The first half of a stop (README "Shutdown"): stop taking requests, close idle keep-alive
+ * The first half of a stop (docs/operations.md "Shutdown"): stop taking requests, close idle keep-alive
  * connections, and let the requests in flight finish, for at most `graceMs`; whatever is left
  * then is cut. The listener stays open meanwhile, so late clients get a clear 503
  * shutting_down rather than a refused connection. Resolves when nothing is in flight.

@@ -18,7 +18,7 @@ const REDACTED = [
 ];
 
 /**
- * The process's logger: one JSON object per line on stdout (README "Trace context and request ids"). Every line written
+ * The process's logger: one JSON object per line on stdout (docs/observability.md "Trace context and request ids"). Every line written
  * while a request is handled carries its traceId and requestId, read from CLS at write time, so
  * lines from any async continuation are attributed to the right request.
  */

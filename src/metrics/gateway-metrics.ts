@@ -18,7 +18,7 @@ export interface TargetHealthSource {
 }
 
 /**
- * The gateway's Prometheus metrics (README "Metrics"; names are stable, dashboards depend on them),
+ * The gateway's Prometheus metrics (docs/observability.md "Metrics"; names are stable, dashboards depend on them),
  * in a registry of their own. Label values are bounded: route ids, upstream names, method
  * names from a fixed list, error codes from the catalogue; never raw paths.
  */

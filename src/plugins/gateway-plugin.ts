@@ -24,7 +24,7 @@ export interface PluginRequest {
   /** Answers the request here (e.g. a CORS preflight): no upstream call, no rate limit, no permit. */
   respond(status: number, headers?: OutgoingHttpHeaders): void;
   /**
-   * Refuses the request with a gateway error (README "Errors and status codes"), e.g.
+   * Refuses the request with a gateway error (docs/errors.md "Errors and status codes"), e.g.
    * `refuse('forbidden', 'unknown tenant')`. The same as throwing a GatewayError, for plugins
    * loaded by GATEWAY_PLUGINS that do not import the gateway's code.
    */
@@ -57,7 +57,7 @@ export interface PluginCompletion {
 }
 
 /**
- * A gateway plugin (README "Write your own plugin"): an injectable class in a Nest module of
+ * A gateway plugin (docs/plugins.md "Write your own plugin"): an injectable class in a Nest module of
  * its own. `configure` turns a route's validated `config` into whatever the hooks need (read a
  * file, compile a pattern), once per route and config generation, at start and on reload; an
  * Error thrown there is a config error naming the field. The hooks run in the route's

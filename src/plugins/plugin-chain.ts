@@ -53,7 +53,7 @@ function bind(entry: PluginSettings, route: string, field: string, lookup: Plugi
   let config: object = entry.config;
   if (plugin.configClass) {
     config = plainToInstance(plugin.configClass, entry.config);
-    const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false, value: false } });
+    const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: true, validationError: { target: false, value: true } });
     if (errors.length > 0) return flattenValidationErrors(errors, `${field}.config`);
   } else if (Object.keys(entry.config).length > 0) {
     return [`${field}.config: plugin "${entry.name}" takes no config`];

@@ -8,7 +8,7 @@ import type { PluginModule } from './plugins.module';
 const MODULE_METADATA = ['imports', 'providers', 'controllers', 'exports'];
 
 /**
- * The Nest modules exported by each compiled file GATEWAY_PLUGINS names (README "Write your own
+ * The Nest modules exported by each compiled file GATEWAY_PLUGINS names (docs/plugins.md "Write your own
  * plugin"), for teams that run the stock build or image. A file that cannot be loaded, or
  * exports no module, stops start-up naming it.
  */

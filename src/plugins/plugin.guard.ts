@@ -10,7 +10,7 @@ import type { BoundPlugin } from './plugin-chain';
 import { AnsweredByPlugin, PluginCall } from './plugin-call';
 
 /**
- * The route's plugins (README "Plugins"), right after route match and before rate limits and
+ * The route's plugins (docs/plugins.md "Plugins"), right after route match and before rate limits and
  * permits: each `beforeUpstream` in the route's order, synchronously until one returns a
  * promise. A GatewayError a plugin throws is its refusal; anything else is logged with the
  * request's ids and answered 500 plugin_error. A plugin that answers the request itself (a

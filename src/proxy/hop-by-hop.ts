@@ -1,4 +1,4 @@
-/** RFC 9110 §7.6.1 hop-by-hop headers, plus ones undici refuses to forward itself. */
+/** RFC 9110, section 7.6.1 hop-by-hop headers, plus ones undici refuses to forward itself. */
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',

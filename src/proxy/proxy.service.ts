@@ -25,7 +25,7 @@ import { WebSocketForwarder } from '../websocket/websocket-forwarder';
 import { RetryPolicy } from './retry-policy';
 
 /**
- * Forwards one matched request to its upstream and streams the response back (README "Proxying and headers"),
+ * Forwards one matched request to its upstream and streams the response back (docs/routing.md "Proxying and headers"),
  * retrying on another target where the route's retry policy allows. Both bodies stream with
  * backpressure; nothing is buffered whole.
  */

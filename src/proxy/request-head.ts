@@ -14,7 +14,7 @@ export type RequestHead = Pick<IncomingMessage, 'url' | 'rawHeaders' | 'httpVers
 const ESCAPED_CONTROL = /%(?:[01][0-9A-Fa-f]|7[Ff])/;
 
 /**
- * Why a request Node parsed must be refused before anything else sees it, or null (README "Proxying
+ * Why a request Node parsed must be refused before anything else sees it, or null (docs/routing.md "Proxying
  * and headers", "Hostile input"). Node's parser (llhttp) already refuses most malformed heads;
  * these are the ones it lets through, or lets through only in some versions or in its lenient
  * mode (`--insecure-http-parser`), checked here so the answer does not depend on either:
@@ -46,7 +46,7 @@ export function requestHeadRefusal(head: RequestHead, expectsContinue: boolean, 
       if (name.toLowerCase() === 'transfer-encoding') encodings++;
     }
   }
-  // RFC 9112 §3.2: exactly one Host in HTTP/1.1; two would let routing and the upstream disagree.
+  // RFC 9112, section 3.2: exactly one Host in HTTP/1.1; two would let routing and the upstream disagree.
   if (hosts > 1) return new GatewayError('bad_request', 'more than one Host header');
   if (hosts === 0 && minor === 1) return new GatewayError('bad_request', 'HTTP/1.1 requests need a Host header');
   const framing = framingProblem(head, lengths, encodings);
@@ -60,14 +60,14 @@ export function requestHeadRefusal(head: RequestHead, expectsContinue: boolean, 
 }
 
 /**
- * RFC 9112 §6: a body's length must be unambiguous, or the gateway and the upstream (or a proxy in
+ * RFC 9112, section 6: a body's length must be unambiguous, or the gateway and the upstream (or a proxy in
  * front) could split the bytes into different requests. The gateway re-frames every body it sends
  * upstream, so what must never pass is a request whose own framing is in doubt.
  */
 function framingProblem(head: RequestHead, lengths: number, encodings: number): string | null {
   if (encodings === 0) return lengths > 1 ? 'more than one Content-Length header' : null;
   if (lengths > 0) return 'both Transfer-Encoding and Content-Length (request smuggling)';
-  // §6.1: an HTTP/1.0 message with Transfer-Encoding must be treated as having faulty framing.
+  // RFC 9112, section 6.1: an HTTP/1.0 message with Transfer-Encoding must be treated as having faulty framing.
   if (head.httpVersionMinor === 0) return 'Transfer-Encoding in an HTTP/1.0 request';
   const value = head.headers['transfer-encoding'];
   // Node accepts `gzip, chunked` (and the same on two lines): the gateway forwards no transfer coding but chunked.

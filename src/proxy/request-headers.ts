@@ -37,7 +37,7 @@ const CLIENT_CLAIMS = new Set([
 ]);
 
 /**
- * The headers sent upstream (README "Proxying and headers"): hop-by-hop ones dropped, `X-Forwarded-*` set, Host
+ * The headers sent upstream (docs/routing.md "Proxying and headers"): hop-by-hop ones dropped, `X-Forwarded-*` set, Host
  * kept only with `preserveHost` (otherwise the client sets the target's). `Expect` is dropped
  * because Node already answered `100-continue` to the client.
  */

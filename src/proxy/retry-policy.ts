@@ -6,7 +6,7 @@ const RETRY_STATUS = new Set([502, 503]);
 const STALE_SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 /**
- * When a failed attempt is tried again (README "Retries": `retry`, and broken connections before any response).
+ * When a failed attempt is tried again (docs/policies.md "Retries": `retry`, and broken connections before any response).
  * Retries go to the next target and stay within the route's deadline (the same AbortSignal).
  */
 export class RetryPolicy {
@@ -29,7 +29,7 @@ export class RetryPolicy {
   /**
    * Connect failures are retried while attempts remain. Independently, a request whose socket
    * was closed or reset before any response arrived, and whose body (if any) is still unread,
-   * is replayed once on a fresh connection, but only where that is safe (README "Retries"): nothing
+   * is replayed once on a fresh connection, but only where that is safe (docs/policies.md "Retries"): nothing
    * of it reached the socket, so the upstream cannot have seen it, or its method is idempotent.
    * A POST the upstream may have read is never sent twice.
    */

@@ -6,7 +6,7 @@ import type { RateLimitKey } from '../config/gateway-config.types';
 const MAX_TRACKER_LENGTH = 64;
 
 /**
- * Whose budget a request counts against (README "Config file reference" `rateLimit.key`):
+ * Whose budget a request counts against (docs/configuration.md "Config file reference" `rateLimit.key`):
  * - `ip`: the client's address; with `trustProxy`, the last address of the incoming
  *   X-Forwarded-For chain, which the trusted proxy in front appended (the ones before it are
  *   whatever the client claimed);

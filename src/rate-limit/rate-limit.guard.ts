@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { RouteThrottler } from './route-throttler';
 
 /**
- * The route's `rateLimit` (README "Config file reference") in the global pipeline, right after route match and
+ * The route's `rateLimit` (docs/configuration.md "Config file reference") in the global pipeline, right after route match and
  * before the concurrency guard, so a request over its limit never takes a permit. Routes
  * without `rateLimit` pass synchronously (a guard that answers with a promise costs Nest an
  * extra await per request); the counting is RouteThrottler's.

@@ -3,7 +3,7 @@ import { DeadlineQueue } from '../timeout/deadline-queue';
 import { windowRecord, type RateLimitStore, type ThrottlerStorageRecord } from './rate-limit-store';
 import type { StoreOutage } from './store-outage';
 
-/** Slower than this and the store counts as unavailable for that request (README "Config file reference" `rateLimitFailMode`). */
+/** Slower than this and the store counts as unavailable for that request (docs/configuration.md "Config file reference" `rateLimitFailMode`). */
 export const REDIS_HIT_TIMEOUT_MS = 50;
 export const REDIS_KEY_PREFIX = 'gateway:rl:';
 

@@ -29,7 +29,7 @@ export function pathDisguise(path: string, escapedSlashes: PathEscapedSlashes): 
 /**
  * Why a request must not be routed, or null: a `#` anywhere in the target as received, then
  * the path's own disguises (pathDisguise). A fragment never belongs in a request target (RFC
- * 9112 §3.2) and Node lets it through; an upstream that cuts the path there would serve another
+ * 9112, section 3.2) and Node lets it through; an upstream that cuts the path there would serve another
  * path than the one matched (Envoy refuses it too). It is looked for before normalisation,
  * because a `..` after a `#` removes it from the normalised path.
  */

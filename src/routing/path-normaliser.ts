@@ -1,7 +1,7 @@
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
 /**
- * Normalises a request path the way the route table sees it (RFC 3986 §6.2.2): percent-encoded
+ * Normalises a request path the way the route table sees it (RFC 3986, section 6.2.2): percent-encoded
  * unreserved characters are decoded (so `%2e%2e` is `..`), other escapes are upper-cased,
  * duplicate slashes are merged, and `.` / `..` segments are resolved. The result is what the
  * routes match and what is sent upstream, so no request reaches a route it does not match as

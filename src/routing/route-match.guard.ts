@@ -13,7 +13,7 @@ import { RouteTableService } from './route-table.service';
 
 /**
  * First step of the proxy pipeline: matches the request against the live route table and
- * stores the route on the request for the guards after it (README "Config file reference"). 404 and 405 start
+ * stores the route on the request for the guards after it (docs/configuration.md "Config file reference"). 404 and 405 start
  * here, and 400 for paths that disguise a separator (see path-disguise.ts).
  */
 @Injectable()
@@ -65,7 +65,7 @@ export class RouteMatchGuard implements CanActivate {
 
 /**
  * A CORS preflight on a route that does not list OPTIONS: the route of the method it asks
- * about, if a plugin of that route answers preflights (README "Plugins", `cors`).
+ * about, if a plugin of that route answers preflights (docs/plugins.md "Plugins", `cors`).
  */
 function preflightMatch(table: RouteTable, path: string, headers: IncomingHttpHeaders): RouteMatch | null {
   const asked = headers['access-control-request-method'];

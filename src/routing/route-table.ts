@@ -72,7 +72,7 @@ export class RouteTable {
     }
   }
 
-  /** The prefix never routed (README "Route matching" step 2), for explaining a miss. */
+  /** The prefix never routed (docs/routing.md "Route matching" step 2), for explaining a miss. */
   get managementPathPrefix(): string {
     return this.managementPrefix;
   }

@@ -90,7 +90,7 @@ function count(text: string, char: string): number {
   return text.split(char).length - 1;
 }
 
-/** The route the README's rules pick (oracle): path routes by specificity then file order, then regex routes in file order. */
+/** The route docs/routing.md's rules pick (oracle): path routes by specificity then file order, then regex routes in file order. */
 function expectedRoute(table: RouteTable, path: string, method: string, host: string): CompiledRoute | null {
   if (path === MANAGEMENT_PREFIX || path.startsWith(`${MANAGEMENT_PREFIX}/`)) return null;
   const candidates = table.routes
@@ -269,7 +269,7 @@ describe('routing properties (fast-check, fixed seed)', () => {
         const { match } = outcome;
         const expected = expectedRoute(table, path, method, host);
         if (match.kind !== 'route') {
-          // Complete: nothing the README's rules would pick was missed.
+          // Complete: nothing docs/routing.md's rules would pick was missed.
           expect(expected?.id ?? null).toBeNull();
           return;
         }

@@ -1,4 +1,4 @@
-/** The fields of one access-log line (README "Trace context and request ids"). */
+/** The fields of one access-log line (docs/observability.md "Trace context and request ids"). */
 export interface AccessLogEntry {
   readonly method: string;
   readonly path: string;

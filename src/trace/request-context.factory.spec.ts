@@ -5,7 +5,7 @@ import { createRequestContext, upstreamTraceHeaders } from './request-context.fa
 import { parseTraceParent } from './traceparent';
 
 /*
- * README "Trace context and request ids": a valid incoming traceparent keeps its trace-id and the upstream hop gets a new
+ * docs/observability.md "Trace context and request ids": a valid incoming traceparent keeps its trace-id and the upstream hop gets a new
  * parent-id; without one a new trace starts. X-Request-Id is kept when it is 1-128 characters
  * of [A-Za-z0-9._-], otherwise generated. tracestate travels only with a valid traceparent
  * (W3C: a tracestate without a valid traceparent must not be propagated).

@@ -5,7 +5,7 @@ import type { PluginCall } from '../plugins/plugin-call';
 import type { RouteBinding } from '../routing/route-binding';
 
 /**
- * The CLS store of one request (README "Trace context and request ids"): its trace ids, set before anything else runs, and
+ * The CLS store of one request (docs/observability.md "Trace context and request ids"): its trace ids, set before anything else runs, and
  * what the access log reports, filled in as the request moves through the pipeline. Reading
  * it from CLS (rather than a global) is what keeps ids right across async hops.
  */

@@ -4,7 +4,7 @@ import { formatTraceParent, parseTraceParent } from './traceparent';
  * W3C Trace Context, `traceparent` (https://www.w3.org/TR/trace-context/#traceparent-header):
  *   version "-" trace-id "-" parent-id "-" trace-flags, all lower-case hex (HEXDIGLC);
  *   version ff is invalid; an all-zero trace-id or parent-id is invalid; version 00 is exactly
- *   55 characters; a higher version may carry more fields after a dash (§ Versioning of
+ *   55 characters; a higher version may carry more fields after a dash (section Versioning of
  *   traceparent), which an implementation of version 00 parses the version 00 part of.
  * Cases follow the spec's examples and the W3C trace-context test suite (test/test.py).
  */

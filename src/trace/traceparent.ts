@@ -15,7 +15,7 @@ const ZERO_PARENT_ID = '0'.repeat(16);
 /**
  * Parses a traceparent header value, or returns null when it is not valid. Version 00 must be
  * exactly 55 characters; a higher version may carry more fields after a dash (forward
- * compatibility, spec §4.3); version ff is invalid; ids must be lower-case hex and not all zero.
+ * compatibility, W3C Trace Context section 4.3); version ff is invalid; ids must be lower-case hex and not all zero.
  */
 export function parseTraceParent(header: string | string[] | undefined): TraceParent | null {
   if (typeof header !== 'string') return null;
@@ -35,7 +35,7 @@ export function parseTraceParent(header: string | string[] | undefined): TracePa
   return { traceId, parentId, flags };
 }
 
-/** Always written as version 00, whatever version came in (spec §4.3). */
+/** Always written as version 00, whatever version came in (W3C Trace Context, section 4.3). */
 export function formatTraceParent(traceId: string, parentId: string, flags: string): string {
   return `00-${traceId}-${parentId}-${flags}`;
 }

@@ -6,7 +6,7 @@ const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT']
 
 /**
  * Turns a failed upstream call into the gateway error the client sees, by error type and
- * system error code, never by message text (README "Errors and status codes"). Errors the gateway raised itself
+ * system error code, never by message text (docs/errors.md "Errors and status codes"). Errors the gateway raised itself
  * (client gone, body too large) pass through unchanged.
  */
 export function mapUpstreamError(error: unknown, upstream: string): GatewayError {

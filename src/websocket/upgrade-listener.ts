@@ -18,7 +18,7 @@ export function upgradeOf(req: IncomingMessage): PendingUpgrade | undefined {
 }
 
 /**
- * Sends upgrade requests (WebSockets) down the same pipeline as every other request (README
+ * Sends upgrade requests (WebSockets) down the same pipeline as every other request (docs/routing.md
  * "WebSockets"): each gets a ServerResponse on its socket and is emitted as a 'request', so
  * trace ids, route match, plugins, rate limit, permits and the deadline apply unchanged. The
  * proxy then either switches protocols (see WebSocketForwarder) or answers over that response,

@@ -28,7 +28,7 @@ export interface UpgradeCall {
 }
 
 /**
- * WebSockets (README "WebSockets"): the handshake goes to one healthy target of the route's
+ * WebSockets (docs/routing.md "WebSockets"): the handshake goes to one healthy target of the route's
  * upstream, bounded by the route's `timeoutMs`. A 101 joins the two sockets (tunnel.ts) and
  * the request lasts, with its permits, until either side closes; any other answer is passed
  * back to the client as the upstream gave it. Unreachable or too slow: the usual JSON 502/504.

@@ -10,7 +10,7 @@ import { eventually, samplesOf } from '../support/metrics-text';
 import { echoHandler, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Admin API" and "Reloading the config": bearer auth, the live route table, stats that
+ * docs/operations.md "Admin API" and "Reloading the config": bearer auth, the live route table, stats that
  * match a scripted sequence of requests, the explain dry run, and reloads by API and by file
  * edit, including an invalid file and a request in flight across a reload.
  */

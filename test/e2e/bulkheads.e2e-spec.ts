@@ -8,7 +8,7 @@ import { closedPort, startUpstream, type UpstreamFixture } from '../support/upst
 import { waitFor } from '../support/wait-for';
 
 /*
- * README "Config file reference" `concurrency` (route and upstream bulkheads), "Proxying and headers" (a client that disconnects gives
+ * docs/configuration.md "Config file reference" `concurrency` (route and upstream bulkheads), "Proxying and headers" (a client that disconnects gives
  * back every permit; a slow upstream never delays another), "Errors and status codes" (429 concurrency_limit /
  * queue_timeout with Retry-After).
  */

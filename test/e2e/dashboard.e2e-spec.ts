@@ -10,7 +10,7 @@ import { call } from '../support/http';
 import { echoHandler, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Dashboard", in a real browser (Debian's Chromium, driven by playwright-core): the token
+ * docs/operations.md "Dashboard", in a real browser (Debian's Chromium, driven by playwright-core): the token
  * prompt, the tables of every route and upstream, figures that follow the traffic, full permits
  * and a queue, a target going down; no console error and no request off the gateway's origin.
  */

@@ -10,7 +10,7 @@ import { testResources } from '../support/test-resources';
 import { waitFor } from '../support/wait-for';
 
 /*
- * README "Config file reference" `timeoutMs` / `defaults.timeoutMs` / `connectTimeoutMs`, "Proxying and headers" (a client that
+ * docs/configuration.md "Config file reference" `timeoutMs` / `defaults.timeoutMs` / `connectTimeoutMs`, "Proxying and headers" (a client that
  * disconnects cancels its upstream request at once), "Errors and status codes" (504 upstream_timeout, 502).
  */
 

@@ -8,8 +8,8 @@ import { EnvironmentSchema } from '../../src/config/environment';
 import type { GatewayConfig } from '../../src/config/gateway-config.types';
 
 /*
- * deploy/ against the gateway's contract (README "Running several replicas", "Environment
- * variables", "Management endpoints"): nothing here starts Docker or Kubernetes, but a manifest
+ * deploy/ against what the gateway reads and serves (docs/operations.md "Running several replicas",
+ * "Management endpoints"; docs/configuration.md "Environment variables"): nothing here starts Docker or Kubernetes, but a manifest
  * that names a variable the gateway does not read, probes the wrong path or port, or kills the
  * gateway before its drain fails here.
  */

@@ -6,7 +6,7 @@ import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture
 import { GATEWAY_MAIN_JS } from '../support/gateway-process';
 
 /*
- * README "Running in production": SIGTERM stops the gateway cleanly (exit 0), also when it arrives during
+ * docs/operations.md "Running in production": SIGTERM stops the gateway cleanly (exit 0), also when it arrives during
  * start-up or the moment the "gateway listening" line appears, which is when a supervisor or
  * a test sends it. Node's default for a signal nobody handles is death by that signal.
  */

@@ -13,7 +13,7 @@ import { echoHandler, type EchoBody } from '../support/upstream-fixture';
 import { wsEchoUpstream, type EchoUpstream } from '../support/ws-echo-upstream';
 
 /*
- * README "Hostile input" and "WebSockets", together and at length: two connections of garbage
+ * docs/routing.md "Hostile input" and "WebSockets", together and at length: two connections of garbage
  * and slow-loris heads beside twenty of normal traffic (GETs, POSTs with bodies, WebSocket
  * sessions) for a minute after a warm-up. No normal request fails, every hostile one gets a 4xx,
  * memory stays flat, and at the end no permit is held and no socket is left open.
@@ -22,8 +22,8 @@ import { wsEchoUpstream, type EchoUpstream } from '../support/ws-echo-upstream';
 /**
  * Warm-up lasts until RSS (after GC) has held within WARM_RSS_BAND_MIB for WARM_STEADY_SAMPLES
  * samples WARM_UP_STEP_MS apart, at most WARM_UP_MAX_MS: compiled code, pools and heap at their
- * working size. The gateway runs as shipped, with `--max-semi-space-size=16` (README "Running in
- * production"): without it Node 24 grows the young generation over a minute or more of this load.
+ * working size. The gateway runs as shipped, with `--max-semi-space-size=16` (docs/operations.md
+ * "Running in production"): without it Node 24 grows the young generation over a minute or more of this load.
  */
 const WARM_UP_MAX_MS = 60_000;
 const WARM_UP_STEP_MS = 5_000;

@@ -9,7 +9,7 @@ import { closedPort, startUpstream, type UpstreamFixture } from '../support/upst
 import { waitFor } from '../support/wait-for';
 
 /*
- * README "Errors and status codes" and "Trace context and request ids": every response the gateway produces itself carries the request's ids: an
+ * docs/errors.md "Errors and status codes" and "Trace context and request ids": every response the gateway produces itself carries the request's ids: an
  * X-Request-Id header (kept when valid, generated otherwise) and a `traceId` in the JSON body,
  * the incoming trace-id when a valid traceparent came in, the gateway's new one otherwise (the
  * same one its access line reports).
@@ -75,7 +75,7 @@ function holdingUpstream(): {
   };
 }
 
-describe('ids on the gateway’s own responses (README "Errors and status codes" and "Trace context and request ids")', () => {
+describe('ids on the gateway’s own responses (docs/errors.md "Errors and status codes" and "Trace context and request ids")', () => {
   let logs: NotifyingLogCollector;
   let echo: UpstreamFixture;
   let holding: ReturnType<typeof holdingUpstream>;
@@ -237,7 +237,7 @@ describe('ids on the gateway’s own responses (README "Errors and status codes"
     });
   });
 
-  it('a refused CONNECT request has its one access line, with its ids (README "Trace context and request ids")', async () => {
+  it('a refused CONNECT request has its one access line, with its ids (docs/observability.md "Trace context and request ids")', async () => {
     const ids = withIds();
     const authority = echo.url.slice(7);
     await rawExchange(gateway.port, `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${rawHeaderLines(ids.headers)}\r\n`, RAW_IDLE_MS);

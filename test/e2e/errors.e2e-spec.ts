@@ -10,7 +10,7 @@ import { closedPort, startUpstream, type EchoBody, type UpstreamFixture } from '
 import { holdingUpstream, type Arrival } from '../support/holding-upstream';
 
 /*
- * README "Errors and status codes" errors (and the "Proxying and headers" rules that produce them) through the real gateway, against
+ * docs/errors.md "Errors and status codes" errors (and the "Proxying and headers" rules that produce them) through the real gateway, against
  * real upstreams: node:http servers and raw TCP servers that misbehave on purpose.
  */
 
@@ -60,7 +60,7 @@ function chunk(data: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`), data, Buffer.from('\r\n')]);
 }
 
-describe('error responses (README "Errors and status codes")', () => {
+describe('error responses (docs/errors.md "Errors and status codes")', () => {
   let echo: UpstreamFixture;
   let holding: ReturnType<typeof holdingUpstream>;
   let holdingServer: UpstreamFixture;
@@ -162,7 +162,7 @@ describe('error responses (README "Errors and status codes")', () => {
         'both Content-Length and Transfer-Encoding (request smuggling)',
         'POST /echo/malformed-5 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
       ],
-      // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with more than one.
+      // RFC 9112, section 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host or with more than one.
       ['an HTTP/1.1 request without Host', 'GET /echo/malformed-6 HTTP/1.1\r\nConnection: close\r\n\r\n'],
       ['an HTTP/1.1 request with two Host headers', 'GET /echo/malformed-7 HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n'],
       ['a path with an invalid percent-encoding', 'GET /echo/malformed-8/%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
@@ -268,7 +268,7 @@ describe('error responses (README "Errors and status codes")', () => {
     });
   });
 
-  describe('a client that goes away cancels its upstream request (README "Proxying and headers")', () => {
+  describe('a client that goes away cancels its upstream request (docs/routing.md "Proxying and headers")', () => {
     /**
      * The upstream would answer `arrival` this long after it arrived. The cancel must reach it
      * soon after the client leaves: well before that (in the first half of it), not when the

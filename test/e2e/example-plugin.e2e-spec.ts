@@ -5,7 +5,7 @@ import { call } from '../support/http';
 import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Write your own plugin": the example tenant plugin (examples/plugins/), compiled by
+ * docs/plugins.md "Write your own plugin": the example tenant plugin (examples/plugins/), compiled by
  * `npm run build`, loaded with no gateway file edited: by GATEWAY_PLUGINS into the stock
  * dist/main.js, and by a team's own entry point through GatewayModule.forRoot.
  */

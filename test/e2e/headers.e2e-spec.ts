@@ -8,7 +8,7 @@ import { call } from '../support/http';
 import { echoHandler, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Proxying and headers" header rules through the real gateway: what the upstream receives and what the
+ * docs/routing.md "Proxying and headers" header rules through the real gateway: what the upstream receives and what the
  * client gets back, against real node:http upstreams.
  */
 
@@ -168,7 +168,7 @@ function scriptedHandler(req: IncomingMessage, res: ServerResponse): void {
   req.on('end', () => script(req, res));
 }
 
-describe('header rules (README "Proxying and headers")', () => {
+describe('header rules (docs/routing.md "Proxying and headers")', () => {
   let upstream: UpstreamFixture;
   let hostUpstream: UpstreamFixture;
   let gateway: RunningGateway;

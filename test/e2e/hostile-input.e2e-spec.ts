@@ -12,7 +12,7 @@ import type { EchoBody, UpstreamFixture } from '../support/upstream-fixture';
 import { holdingUpstream } from '../support/holding-upstream';
 
 /*
- * README "Proxying and headers" › "Hostile input": what clients send to break or abuse a gateway,
+ * docs/routing.md "Proxying and headers" › "Hostile input": what clients send to break or abuse a gateway,
  * over raw sockets against the real gateway and real upstreams. Every answer the gateway gives
  * at the socket level is the contract's JSON with `Connection: close`, no such request (nor one
  * pipelined behind it) ever reaches an upstream, and the gateway serves the next request.
@@ -89,7 +89,7 @@ function chunk(data: string): string {
 }
 
 /** One request that reached the holding upstream, and what became of it. */
-describe('hostile input (README "Proxying and headers" › "Hostile input")', () => {
+describe('hostile input (docs/routing.md "Proxying and headers" › "Hostile input")', () => {
   let echo: UpstreamFixture;
   let holding: ReturnType<typeof holdingUpstream>;
   let early: ReturnType<typeof holdingUpstream>;

@@ -9,7 +9,7 @@ import { closedPort, startUpstream, type UpstreamFixture } from '../support/upst
 import { waitFor } from '../support/wait-for';
 
 /*
- * README "Management endpoints" `GET /_gateway/metrics`: Prometheus text with the stable metric names, after a
+ * docs/operations.md "Management endpoints" `GET /_gateway/metrics`: Prometheus text with the stable metric names, after a
  * scripted sequence of requests whose every outcome is known, so counters are checked for
  * exact values. The exposition is read with a strict parser of the text format (0.0.4) written
  * here: there is no Prometheus parser among the dependencies.
@@ -331,7 +331,7 @@ async function holdingUpstream(): Promise<HoldingUpstream> {
   };
 }
 
-describe('GET /_gateway/metrics after a scripted sequence (README "Management endpoints")', () => {
+describe('GET /_gateway/metrics after a scripted sequence (docs/operations.md "Management endpoints")', () => {
   let echo: UpstreamFixture;
   let holding: HoldingUpstream;
   let closedUrl: string;

@@ -8,7 +8,7 @@ import { waitFor } from '../support/wait-for';
 
 /*
  * A request pipelined behind a slow one, on a connection the client then resets, still gives
- * back its permits, deadline and access line (README "Config file reference" `concurrency`: a permit is released
+ * back its permits, deadline and access line (docs/configuration.md "Config file reference" `concurrency`: a permit is released
  * exactly once on every path). On Node 20 the queued response never emits 'close' in that case,
  * so without the connection's own 'close' the route stayed at 429 until restart.
  */

@@ -8,7 +8,7 @@ import { ADMIN_TOKEN, adminOf, saveFile, sha256Hex } from '../support/plugins/pl
 import { startUpstream, type RecordedRequest, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Plugins" `api-key`: keys from a YAML file of id → SHA-256 and from an environment
+ * docs/plugins.md "Plugins" `api-key`: keys from a YAML file of id → SHA-256 and from an environment
  * variable; 401 unauthorized with WWW-Authenticate without a key or with a wrong one, and the
  * upstream never called; with the right one the key header is removed and the key's id goes
  * upstream as X-Consumer-Id and is the consumer rateLimit counts by; the file is re-read on reload.

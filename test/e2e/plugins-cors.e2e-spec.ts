@@ -7,7 +7,7 @@ import { headerOf, startFailure } from '../support/plugins/plugin-gateway';
 import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Plugins" `cors`: preflights answered 204 by the gateway (never forwarded), also on a
+ * docs/plugins.md "Plugins" `cors`: preflights answered 204 by the gateway (never forwarded), also on a
  * route whose methods leave out OPTIONS, or refused 403 forbidden; other requests forwarded,
  * with Access-Control-* headers only for an allowed origin and Vary: Origin always.
  */
@@ -174,10 +174,10 @@ describe('config', () => {
     ]);
   });
 
-  // KNOWN BUG (README "Plugins" shows `config: routes[3].plugins[1].config.origins: * cannot be
+  // KNOWN BUG (docs/plugins.md "Plugins" shows `config: routes[3].plugins[1].config.origins: * cannot be
   // combined...`): src/plugins/plugin-chain.ts:61 writes an Error from configure() as
   // `...config: origins: ...`, so the field is not in the path. Remove `.failing` once it is.
-  it('names the field in the path as README "Plugins" shows: config.origins', async () => {
+  it('names the field in the path as docs/plugins.md "Plugins" shows: config.origins', async () => {
     const lines = await startFailure({
       upstreams: { app: { targets: ['http://127.0.0.1:9'] } },
       routes: [{ id: 'star', path: '/star', upstream: 'app', plugins: cors({ origins: ['*'], credentials: true }) }],

@@ -9,7 +9,7 @@ import { TestHooksPlugin, THROW_TRIGGER, TRAIL } from '../support/plugins/test-p
 import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Write your own plugin": a team's plugin module (test/support/plugins) loaded beside the
+ * docs/plugins.md "Write your own plugin": a team's plugin module (test/support/plugins) loaded beside the
  * shipped ones, every hook seen from outside: header edits at the upstream and the client,
  * consumers counted by rateLimit, refusals and answers without the upstream, order, async hooks,
  * failures as 500 plugin_error that release the route, defaults.plugins, and config errors.

@@ -8,7 +8,7 @@ import { startRedis, type RedisFixture } from '../support/redis-server';
 import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Rate limits" (`REDIS_URL`, `rateLimit`, `server.rateLimitFailMode`): several gateway
+ * docs/policies.md "Rate limits" (`REDIS_URL`, `rateLimit`, `server.rateLimitFailMode`): several gateway
  * processes share one budget through a real redis-server, and when Redis goes away they serve
  * (open) or answer 503 (closed), say so once, and apply limits again when it is back, with no
  * restart.

@@ -6,7 +6,7 @@ import { samplesOf } from '../support/metrics-text';
 import { testResources } from '../support/test-resources';
 
 /*
- * README "Config file reference" `rateLimit` with the in-process store (no REDIS_URL): fixed windows per route and
+ * docs/configuration.md "Config file reference" `rateLimit` with the in-process store (no REDIS_URL): fixed windows per route and
  * key, 429 rate_limited with Retry-After and RateLimit-* headers, passing responses with
  * RateLimit-* too, refused requests not counted, and the limit applied before any permit.
  */

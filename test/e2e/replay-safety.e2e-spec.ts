@@ -4,7 +4,7 @@ import { call } from '../support/http';
 import { testResources } from '../support/test-resources';
 
 /*
- * README "Errors and status codes": a request is replayed on a fresh connection only when the upstream cannot have
+ * docs/errors.md "Errors and status codes": a request is replayed on a fresh connection only when the upstream cannot have
  * seen it (nothing of it was written) or when its method is idempotent. A POST the upstream
  * read before the connection broke is never sent twice: the client gets 502.
  */

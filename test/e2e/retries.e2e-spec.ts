@@ -4,7 +4,7 @@ import { testResources } from '../support/test-resources';
 import { closedPort } from '../support/upstream-fixture';
 
 /*
- * README "Config file reference" `retry` (idempotent methods only, on connect errors/502/503, on the next target)
+ * docs/configuration.md "Config file reference" `retry` (idempotent methods only, on connect errors/502/503, on the next target)
  * and "Errors and status codes" (a request that fails on a stale keep-alive socket is replayed once on a fresh one).
  */
 

@@ -5,7 +5,7 @@ import { startTestGateway } from '../support/gateway-fixture';
 import { echoHandler, startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Config file reference" (matching) through the real gateway. Every route has an upstream of its own, a
+ * docs/configuration.md "Config file reference" (matching) through the real gateway. Every route has an upstream of its own, a
  * real echo server that tags its answers with the route id, so each test sees which route served
  * a request and which path and query that upstream got.
  */
@@ -118,7 +118,7 @@ const ROUTES: RouteConfig[] = [
   { id: 'pub', path: '/public/*' },
 ];
 
-describe('routing (README "Config file reference") through the real gateway', () => {
+describe('routing (docs/configuration.md "Config file reference") through the real gateway', () => {
   let routed: RoutedGateway;
   let port: number;
 
@@ -360,7 +360,7 @@ describe('routing (README "Config file reference") through the real gateway', ()
   });
 });
 
-describe('the management prefix is reserved (README "Config file reference", "Management endpoints")', () => {
+describe('the management prefix is reserved (docs/configuration.md "Config file reference", docs/operations.md "Management endpoints")', () => {
   let routed: RoutedGateway;
   let catchAll: UpstreamFixture;
   let port: number;

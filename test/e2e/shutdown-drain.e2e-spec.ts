@@ -12,7 +12,7 @@ import { eventually } from '../support/metrics-text';
 import { echoHandler, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Shutdown" and "Reloading the config": SIGTERM drains (readiness 503, new requests 503
+ * docs/operations.md "Shutdown" and "Reloading the config": SIGTERM drains (readiness 503, new requests 503
  * shutting_down, requests in flight finish within GATEWAY_SHUTDOWN_GRACE_MS, then exit 0), a
  * request that never ends is cut at the grace period, a second signal exits at once, and
  * SIGHUP reloads the config.

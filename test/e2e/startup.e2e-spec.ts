@@ -11,7 +11,7 @@ import {
 import { startUpstream, type EchoBody, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Running in production" and "Environment variables" for the built gateway as operators run it: `node dist/main.js`, configured
+ * docs/operations.md "Running in production" and "Environment variables" for the built gateway as operators run it: `node dist/main.js`, configured
  * by environment variables and env files. A bad value stops it at start with exit code 1 and one
  * line per problem naming the field; a good one serves until SIGTERM, then exits 0.
  */

@@ -10,7 +10,7 @@ import { startGatewayProcess, type GatewayProcess } from '../support/gateway-pro
 import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Proxying and headers": bodies stream in both directions with backpressure; none is held whole in
+ * docs/routing.md "Proxying and headers": bodies stream in both directions with backpressure; none is held whole in
  * memory. The gateway runs as a child process (`node dist/main.js`) so that its RSS is its own,
  * and every transfer is 200 MiB of deterministic pseudo-random bytes that exist nowhere whole:
  * the sender generates them chunk by chunk and the receiver hashes them as they arrive.

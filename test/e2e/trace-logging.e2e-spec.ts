@@ -7,7 +7,7 @@ import { call } from '../support/http';
 import { closedPort, startUpstream, type RecordedRequest, type UpstreamFixture } from '../support/upstream-fixture';
 
 /*
- * README "Trace context and request ids" trace context and logging, through the real gateway at LOG_LEVEL debug with its
+ * docs/observability.md "Trace context and request ids" trace context and logging, through the real gateway at LOG_LEVEL debug with its
  * log lines collected in-process: ids kept or generated, sent upstream and returned; every line
  * written while a request is handled carries that request's traceId and requestId, even with
  * hundreds of requests interleaved; one access line per request; "Errors and status codes" client aborts as 499.
@@ -67,7 +67,7 @@ function holdingHandler(): { handler: (req: IncomingMessage, res: ServerResponse
   };
 }
 
-describe('trace context and logging (README "Trace context and request ids")', () => {
+describe('trace context and logging (docs/observability.md "Trace context and request ids")', () => {
   let logs: NotifyingLogCollector;
   let upstream: UpstreamFixture;
   let holding: ReturnType<typeof holdingHandler>;

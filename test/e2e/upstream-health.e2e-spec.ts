@@ -9,7 +9,7 @@ import { eventually } from '../support/metrics-text';
 import { closedPort } from '../support/upstream-fixture';
 
 /*
- * README "Upstream health" (`healthCheck`, 503 no_healthy_target, health/live and health/ready): active
+ * docs/policies.md "Upstream health" (`healthCheck`, 503 no_healthy_target, health/live and health/ready): active
  * checks and passive ejection against real upstream servers that stop and come back.
  */
 

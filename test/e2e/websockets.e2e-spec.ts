@@ -11,7 +11,7 @@ import { closedPort } from '../support/upstream-fixture';
 import { wsEchoUpstream, type EchoUpstream } from '../support/ws-echo-upstream';
 
 /*
- * README "WebSockets": upgrades go through route match, trace ids, plugins, rate limit and
+ * docs/routing.md "WebSockets": upgrades go through route match, trace ids, plugins, rate limit and
  * permits; a permit is held for the socket's life; the handshake is bounded by timeoutMs; a
  * refused upgrade passes the upstream's answer back; closing either side closes the other.
  */

@@ -3,7 +3,7 @@ import type { ErrorBody } from '../../src/errors/error-response';
 import type { ParsedResponse } from './http';
 
 /**
- * The JSON error of README "Errors and status codes", exactly: the status, a JSON content type, no keys but the
+ * The JSON error of docs/errors.md "Errors and status codes", exactly: the status, a JSON content type, no keys but the
  * contract's, `error` the status's reason phrase, the `code`, a non-empty `message`, `route` only
  * when a route matched (and then the one given), `traceId` a string when present. Returns the body.
  */

@@ -5,6 +5,7 @@ import { startGateway, type RunningGateway } from '../../src/bootstrap';
 import { validateGatewayConfig } from '../../src/config/config-validator';
 import type { GatewayEnvironment } from '../../src/config/environment';
 import { Telemetry } from '../../src/telemetry/telemetry';
+import { assertSchemaAccepts } from './config-schema';
 
 export const TEST_ENVIRONMENT: GatewayEnvironment = Object.freeze({
   configPath: '(in test)',
@@ -84,8 +85,10 @@ export async function startTestGateway(
   logDestination: DestinationStream = DISCARD,
 ): Promise<RunningGateway> {
   const env = { ...TEST_ENVIRONMENT, ...environment };
+  const config = validateGatewayConfig(rawConfig);
+  assertSchemaAccepts(rawConfig, 'startTestGateway');
   return startGateway({
-    config: validateGatewayConfig(rawConfig),
+    config,
     environment: env,
     telemetry: new Telemetry(env.logLevel, logDestination),
   });

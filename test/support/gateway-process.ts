@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { assertSchemaAccepts } from './config-schema';
 
 /** The built gateway (`npm test` builds it before jest runs). */
 export const GATEWAY_MAIN_JS = resolve(__dirname, '../../dist/main.js');
 
-/** Variables the gateway reads (README "Environment variables"); never inherited from the test process, so every child starts from a known environment. */
+/** Variables the gateway reads (docs/configuration.md "Environment variables"); never inherited from the test process, so every child starts from a known environment. */
 const GATEWAY_VARIABLES = [
   'GATEWAY_CONFIG',
   'GATEWAY_HOST',
@@ -161,6 +162,17 @@ export async function startGatewayProcess(options: StartGatewayProcessOptions = 
   const pid = child.pid!;
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
   const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const startedWith = startedConfigPath(configPath, options.env, options.cwd ?? dir);
+  if (startedWith !== null) {
+    try {
+      assertSchemaAccepts(readFileSync(startedWith, 'utf8'), startedWith);
+    } catch (error) {
+      child.kill('SIGKILL');
+      await exited.catch(() => undefined);
+      await cleanup();
+      throw error;
+    }
+  }
 
   return {
     pid,
@@ -191,6 +203,12 @@ export async function startGatewayProcess(options: StartGatewayProcessOptions = 
       await cleanup();
     },
   };
+}
+
+/** The config file a started gateway read: GATEWAY_CONFIG as given (relative to the temp dir), else the file written for it. */
+function startedConfigPath(written: string | null, env: GatewayProcessOptions['env'], cwd: string): string | null {
+  if (env !== undefined && 'GATEWAY_CONFIG' in env) return env.GATEWAY_CONFIG === undefined ? null : resolve(cwd, env.GATEWAY_CONFIG);
+  return written;
 }
 
 /** Runs `node dist/main.js` until it exits on its own (bounded) and returns its exit code and output. */

@@ -1,6 +1,6 @@
 'use strict';
 /*
- * The operators' dashboard (README "Dashboard"). Asks for the admin token (kept in sessionStorage,
+ * The operators' dashboard (docs/operations.md "Dashboard"). Asks for the admin token (kept in sessionStorage,
  * this tab only), then reads `<managementPrefix>/admin/stats` every second and draws each route
  * and upstream: requests/s, p50/p99 with a 5-minute sparkline kept here, errors by code,
  * rate-limit rejections, permits and queue against their limits, and target health. No

@@ -1,6 +1,6 @@
 import { IsOptional, IsString, Matches } from 'class-validator';
 
-/** `plugins: [{ name: api-key, config: {...} }]` (README "Plugins"). Exactly one of `keysFile` and `keysEnv`. */
+/** `plugins: [{ name: api-key, config: {...} }]` (docs/plugins.md "Plugins"). Exactly one of `keysFile` and `keysEnv`. */
 export class ApiKeyConfig {
   /** The request header holding the key; never forwarded upstream. */
   @IsOptional()

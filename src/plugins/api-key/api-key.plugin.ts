@@ -6,7 +6,7 @@ import { ApiKeyConfig } from './api-key.config';
 import { loadApiKeys, type ApiKeys } from './api-key-store';
 
 /**
- * `api-key` (README "Plugins"): the request must carry a known key in the configured header.
+ * `api-key` (docs/plugins.md "Plugins"): the request must carry a known key in the configured header.
  * The key is hashed and looked up by digest (what is compared is a SHA-256, so the lookup's
  * timing says nothing about the key); the header is removed before forwarding, and the key's id
  * goes upstream as `X-Consumer-Id` (replacing any the client sent) and becomes the request's

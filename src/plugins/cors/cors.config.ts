@@ -1,6 +1,6 @@
 import { ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
 
-/** `plugins: [{ name: cors, config: {...} }]` (README "Plugins"). */
+/** `plugins: [{ name: cors, config: {...} }]` (docs/plugins.md "Plugins"). */
 export class CorsConfig {
   /** Exact origins (`https://app.example.com`), or `*` for any. */
   @IsArray()

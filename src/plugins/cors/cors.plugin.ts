@@ -18,7 +18,7 @@ export interface CorsPolicy {
 }
 
 /**
- * `cors` (README "Plugins"): preflights (`OPTIONS` with `Origin` and
+ * `cors` (docs/plugins.md "Plugins"): preflights (`OPTIONS` with `Origin` and
  * `Access-Control-Request-Method`) are answered here with 204 and never forwarded, or refused
  * with 403 forbidden when the origin, method or a requested header is not allowed. On other
  * requests from an allowed origin the response gets `Access-Control-Allow-Origin` (and
