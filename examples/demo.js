@@ -55,7 +55,9 @@ function demoConfig() {
   if (moved.length === 0) return CONFIG;
   let text = fs.readFileSync(path.join(ROOT, CONFIG), 'utf8');
   for (const s of moved) text = text.replaceAll(`127.0.0.1:${s.configPort}`, `127.0.0.1:${s.port}`);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-demo-')), 'gateway.yaml');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-demo-'));
+  process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'gateway.yaml');
   fs.writeFileSync(file, text);
   say(`services on ${moved.map((s) => `${s.name} :${s.port}`).join(', ')}: the gateway reads ${file}, a copy of ${CONFIG} with those targets`);
   return file;
