@@ -8,6 +8,7 @@ import { validateGatewayConfig } from '../../../src/config/config-validator';
 import type { GatewayEnvironment } from '../../../src/config/environment';
 import type { PluginModule } from '../../../src/plugins/plugins.module';
 import { Telemetry } from '../../../src/telemetry/telemetry';
+import { assertSchemaAccepts } from '../config-schema';
 import { TEST_ENVIRONMENT } from '../gateway-fixture';
 import { call, type TestResponse } from '../http';
 import { TestPluginsModule } from './test-plugins.module';
@@ -17,14 +18,21 @@ export const ADMIN_TOKEN = 'plugin-tests-admin-token-0123456789';
 const DISCARD: DestinationStream = { write: () => undefined };
 
 /** The gateway in this process with the test plugin modules beside the shipped ones. */
-export function startPluginGateway(
+export async function startPluginGateway(
   rawConfig: unknown,
   environment: Partial<GatewayEnvironment> = {},
   logs: DestinationStream = DISCARD,
   plugins: readonly PluginModule[] = [TestPluginsModule],
 ): Promise<RunningGateway> {
   const env = { ...TEST_ENVIRONMENT, ...environment };
-  return startGateway({ config: validateGatewayConfig(rawConfig), environment: env, telemetry: new Telemetry(env.logLevel, logs), plugins });
+  const gateway = await startGateway({ config: validateGatewayConfig(rawConfig), environment: env, telemetry: new Telemetry(env.logLevel, logs), plugins });
+  try {
+    assertSchemaAccepts(rawConfig, 'startPluginGateway');
+  } catch (error) {
+    await gateway.close();
+    throw error;
+  }
+  return gateway;
 }
 
 /** Starts a gateway that must not start: resolves with the ConfigError's lines. */
