@@ -78,7 +78,7 @@ export function createGatewayServer(handler: RequestHandler, options: GatewaySer
       handler(req, res);
     });
   };
-  // Host rules are checked here rather than by Node, so the answer is the contract's JSON. Long
+  // Host rules are checked here rather than by Node, so the answer is the JSON error of docs/errors.md. Long
   // uploads and downloads stream for as long as they need (no requestTimeout); a slow head is cut
   // off after headersTimeout, which Node checks every connectionsCheckingInterval.
   const server = createServer(
@@ -120,7 +120,7 @@ function drainRefusal(req: IncomingMessage, options: GatewayServerOptions): Gate
   return new GatewayError('shutting_down', 'the gateway is shutting down; retry on another instance', { 'retry-after': '1' });
 }
 
-/** Fastify's frameworkErrors hook: errors Fastify raises before routing (e.g. a bad %-escape) get the contract's JSON 400. */
+/** Fastify's frameworkErrors hook: errors Fastify raises before routing (e.g. a bad %-escape) get the JSON error of docs/errors.md 400. */
 export function handleFrameworkError(error: Error, _request: unknown, reply: { raw: ServerResponse }): void {
   const context = ClsServiceManager.getClsService<RequestContext>().get();
   if (context) context.code = 'bad_request';
@@ -128,7 +128,7 @@ export function handleFrameworkError(error: Error, _request: unknown, reply: { r
 }
 
 /**
- * Fastify's clientErrorHandler: what Node's parser refuses gets the contract's JSON (a head over
+ * Fastify's clientErrorHandler: what Node's parser refuses gets the JSON error of docs/errors.md (a head over
  * maxHeaderBytes 431, a head slower than headersTimeoutMs 408, anything else 400) with
  * `Connection: close`. A request being handled whose own body turns out malformed (a bad chunk)
  * is answered by its pipeline: its body fails with the 400, which abandons its upstream call.
@@ -160,7 +160,7 @@ export function handleClientError(error: NodeJS.ErrnoException & { reason?: unkn
   answerAndClose(socket, rawErrorResponse(clientErrorOf(error), traceId, traceId));
 }
 
-/** The contract error for what Node reports about a connection whose request it could not parse or wait for. */
+/** The error (docs/errors.md) for what Node reports about a connection whose request it could not parse or wait for. */
 export function clientErrorOf(error: NodeJS.ErrnoException & { reason?: unknown }): GatewayError {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':

@@ -53,7 +53,7 @@ routes:
 
 type Raw = Record<string, unknown>;
 
-function contractExample(): Raw {
+function documentedExample(): Raw {
   return parse(DOCUMENTED_EXAMPLE) as Raw;
 }
 
@@ -86,7 +86,7 @@ describe('validateGatewayConfig', () => {
     let config: GatewayConfig;
 
     beforeAll(() => {
-      config = validateGatewayConfig(contractExample());
+      config = validateGatewayConfig(documentedExample());
     });
 
     it('is accepted with every field carried over', () => {
@@ -169,7 +169,7 @@ describe('validateGatewayConfig', () => {
     });
 
     it('does not depend on the caller keeping its input unchanged', () => {
-      const raw = contractExample();
+      const raw = documentedExample();
       const result = validateGatewayConfig(raw);
       ((raw.routes as Raw[])[0] as Raw).path = '/changed';
       expect(result.routes[0].path).toBe('/api/users/me');
@@ -341,13 +341,13 @@ describe('validateGatewayConfig', () => {
 
   describe('problems', () => {
     it('server.pathEscapedSlashes takes reject or keep only', () => {
-      const raw = contractExample();
+      const raw = documentedExample();
       raw.server = { pathEscapedSlashes: 'decode' };
       expect(problemsOf(raw)).toEqual([expect.stringMatching(/^server\.pathEscapedSlashes: .*reject, keep/)]);
     });
 
     it('names the field, as in docs/configuration.md "Environment variables"', () => {
-      const raw = contractExample();
+      const raw = documentedExample();
       (raw.routes as Raw[])[2].upstream = 'orders';
       expect(problemsOf(raw)).toEqual(['routes[2].upstream: "orders" is not a defined upstream']);
     });

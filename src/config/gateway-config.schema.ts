@@ -17,8 +17,8 @@ import {
 } from 'class-validator';
 
 /*
- * The shape of the config file as written by users (docs/configuration.md "Config file reference"). Every field the
- * contract names is here from the start, so a file written to the contract is accepted.
+ * The shape of the config file as written by users (docs/configuration.md "Config file reference"). Every documented
+ * field is here, so a file written to the docs is accepted.
  * Class instances are only used for validation; `config-resolver.ts` turns them into the
  * frozen `GatewayConfig`.
  */

@@ -1,5 +1,5 @@
 /*
- * Fields the schema accepts (so a config written to the contract loads) but whose feature has
+ * Fields the schema accepts (so a config written to the docs loads) but whose feature has
  * not landed yet. Start-up warns once, naming each one present in the file. Remove an entry
  * when its feature lands.
  */

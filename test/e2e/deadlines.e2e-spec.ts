@@ -19,7 +19,7 @@ const { gatewayWith } = resources;
 
 /**
  * How long the slow upstream takes to answer when a test expects the gateway to give up first.
- * Deadlines are checked against the contract, not a stopwatch: the gateway's answer comes after
+ * Deadlines are checked against the documented behaviour, not a stopwatch: the gateway's answer comes after
  * the deadline and well before the upstream (or a longer timer) would have answered, i.e. in
  * the first half of that time, which leaves seconds of slack on a loaded machine.
  */

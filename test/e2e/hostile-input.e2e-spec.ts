@@ -14,7 +14,7 @@ import { holdingUpstream } from '../support/holding-upstream';
 /*
  * docs/routing.md "Proxying and headers" › "Hostile input": what clients send to break or abuse a gateway,
  * over raw sockets against the real gateway and real upstreams. Every answer the gateway gives
- * at the socket level is the contract's JSON with `Connection: close`, no such request (nor one
+ * at the socket level is the JSON error of docs/errors.md with `Connection: close`, no such request (nor one
  * pipelined behind it) ever reaches an upstream, and the gateway serves the next request.
  */
 
@@ -56,7 +56,7 @@ function exchange(port: number, payload: string): Promise<string> {
   return connection.response;
 }
 
-/** The contract's JSON error, with `Connection: close`, and the only response on the connection. */
+/** The JSON error of docs/errors.md, with `Connection: close`, and the only response on the connection. */
 function expectClosingError(raw: string, status: number, code: string, route: string | null = null): ParsedResponse {
   expect(raw.match(/HTTP\/1\.[01] \d{3} /g)).toHaveLength(1);
   const res = parseRawResponse(raw);
@@ -291,7 +291,7 @@ describe('hostile input (docs/routing.md "Proxying and headers" › "Hostile inp
       ['a DEL', 'raw-del\x7fbyte'],
       ['bytes that are not UTF-8', 'raw-bytes\xff\xfe'],
       ['UTF-8 not %-escaped', `raw-utf8-${Buffer.from('caf\u00e9').toString('latin1')}`],
-    ])('%s in the path: Node refuses the head, the answer is the contract JSON', async (_name, segment) => {
+    ])('%s in the path: Node refuses the head, the answer is the JSON error of docs/errors.md', async (_name, segment) => {
       expectClosingError(await exchange(gateway.port, `GET /echo/${segment} HTTP/1.1\r\nHost: gw\r\n\r\n`), 400, 'bad_request');
       expect(echoSaw(segment.slice(0, 7))).toBe(false);
     });
@@ -363,7 +363,7 @@ describe('hostile input (docs/routing.md "Proxying and headers" › "Hostile inp
       expect(await idsFor(`X-Request-Id: ${id}\r\n`)).toEqual({ response: id, upstream: id });
     });
 
-    it('a CR inside the value cannot arrive: Node refuses the head, and the answer is the contract JSON', async () => {
+    it('a CR inside the value cannot arrive: Node refuses the head, and the answer is the JSON error of docs/errors.md', async () => {
       expectClosingError(await exchange(gateway.port, 'GET /echo/request-id-cr HTTP/1.1\r\nHost: gw\r\nX-Request-Id: abc\rSet-Cookie: x=1\r\n\r\n'), 400, 'bad_request');
       expect(echoSaw('request-id-cr')).toBe(false);
     });

@@ -453,7 +453,7 @@ describe('GET /_gateway/metrics after a scripted sequence (docs/operations.md "M
     expect(() => parseExposition(metricsResponse.text)).not.toThrow();
   });
 
-  it('declares every contract metric with its type and a help text', () => {
+  it('declares every documented metric with its type and a help text', () => {
     const expected: Record<string, MetricType> = {
       gateway_requests_total: 'counter',
       gateway_request_duration_seconds: 'histogram',

@@ -346,7 +346,7 @@ describe('routing (docs/configuration.md "Config file reference") through the re
   });
 
   describe('no route', () => {
-    it('answers 404 no_route with the contract JSON and no route field', async () => {
+    it('answers 404 no_route with the JSON error of docs/errors.md and no route field', async () => {
       const before = totalUpstreamRequests();
       const res = await send(port, '/nothing/here?x=1');
       expectGatewayError(res, 404, 'no_route', null);

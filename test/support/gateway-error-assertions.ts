@@ -4,7 +4,7 @@ import type { ParsedResponse } from './http';
 
 /**
  * The JSON error of docs/errors.md "Errors and status codes", exactly: the status, a JSON content type, no keys but the
- * contract's, `error` the status's reason phrase, the `code`, a non-empty `message`, `route` only
+ * documented ones, `error` the status's reason phrase, the `code`, a non-empty `message`, `route` only
  * when a route matched (and then the one given), `traceId` a string when present. Returns the body.
  */
 export function expectGatewayError(res: ParsedResponse, status: number, code: string, route: string | null): ErrorBody {
