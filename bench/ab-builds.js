@@ -1,0 +1,101 @@
+'use strict';
+/*
+ * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [rounds] [seconds]`: two builds of
+ * the gateway, same run, alternating rounds (A B, B A, ...), for "what did this change buy".
+ * Each round: the bench upstream (bench/upstream.js) and autocannon (50 connections, 1 KiB GET
+ * on a bare route) on one core, the gateway alone on the other, run as shipped
+ * (`--max-semi-space-size=16`), 3 s of warm-up, then `seconds` measured. Prints each round and the
+ * medians of req/s and of the gateway's CPU µs per request (from /proc; steadier than req/s).
+ * BENCH_NODE picks the Node binary (e.g. Node 24 from a Node 20 host, as in bench/README.md).
+ * Linux only (taskset, /proc); loopback only; everything it starts it kills.
+ */
+require('./lib/orphan-guard');
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const NODE = process.env.BENCH_NODE || process.execPath;
+const AUTOCANNON = require.resolve('autocannon/autocannon.js');
+const [a, b, rounds = '4', seconds = '10'] = process.argv.slice(2);
+if (!a || !b) {
+  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [rounds=4] [seconds=10]\n');
+  process.exit(2);
+}
+const builds = { A: path.resolve(a), B: path.resolve(b) };
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-builds-'));
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+const cpuTicks = (pid) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+};
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function start(core, args, env = process.env) {
+  const child = spawn('taskset', ['-c', String(core), NODE, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+function waitFor(child, pattern) {
+  return new Promise((done, fail) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = pattern.exec(out);
+      if (match) done(match);
+    });
+    child.once('exit', (code) => fail(new Error(`exited (${code}) before ${pattern}: ${out.slice(-500)}`)));
+  });
+}
+
+function load(port, secs) {
+  const out = execFileSync('taskset', ['-c', '1', NODE, AUTOCANNON, '-c', '50', '-d', String(secs), '-j', `http://127.0.0.1:${port}/bare/x`], { maxBuffer: 1e8 });
+  return JSON.parse(out.toString());
+}
+
+async function round(name, upstreamPort) {
+  const config = path.join(dir, 'gateway.json');
+  fs.writeFileSync(config, JSON.stringify({ upstreams: { b: { targets: [`http://127.0.0.1:${upstreamPort}`] } }, routes: [{ id: 'bare', path: '/bare/*', upstream: 'b' }] }));
+  const env = { ...process.env, GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+  const gateway = start(0, ['--max-semi-space-size=16', builds[name]], env);
+  const port = Number((await waitFor(gateway, /"msg":"gateway listening".*?"port":(\d+)/))[1]);
+  load(port, 3);
+  const before = cpuTicks(gateway.pid);
+  const result = load(port, Number(seconds));
+  const cpuMicros = (cpuTicks(gateway.pid) - before) * (1e6 / 100);
+  gateway.kill('SIGKILL');
+  await sleep(300);
+  return { build: name, rps: Math.round(result.requests.average), cpuUsPerRequest: +(cpuMicros / result.requests.total).toFixed(1), errors: result.errors + result.non2xx };
+}
+
+(async () => {
+  const upstream = start(1, [path.join(__dirname, 'upstream.js')]);
+  const upstreamPort = Number((await waitFor(upstream, /"port":(\d+)/))[1]);
+  const results = { A: [], B: [] };
+  for (let i = 0; i < Number(rounds); i++) {
+    for (const name of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
+      const r = await round(name, upstreamPort);
+      results[name].push(r);
+      console.log(JSON.stringify(r));
+    }
+  }
+  console.log(`node ${execFileSync(NODE, ['--version']).toString().trim()}`);
+  for (const name of ['A', 'B']) {
+    console.log(`${name} ${builds[name]}: median ${Math.round(median(results[name].map((r) => r.rps)))} req/s, ${median(results[name].map((r) => r.cpuUsPerRequest)).toFixed(1)} CPU µs/request`);
+  }
+  process.exit(0);
+})().catch((error) => {
+  console.error(error.message);
+  process.exit(1);
+});
