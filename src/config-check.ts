@@ -6,7 +6,7 @@ import { ConfigError } from './config/config-error';
 import { loadGatewayConfigFile } from './config/config-loader';
 import { GatewayConfigModule } from './config/gateway-config.module';
 import type { GatewayConfig } from './config/gateway-config.types';
-import type { GatewayEnvironment } from './config/environment';
+import { DEFAULT_CONFIG_PATH, type GatewayEnvironment } from './config/environment';
 import { loadPluginModules } from './plugins/plugin-loader';
 import { PluginRegistry } from './plugins/plugin-registry.service';
 import { GatewayPluginsModule, type PluginModule } from './plugins/plugins.module';
@@ -33,7 +33,7 @@ export async function checkGatewayConfig(file: string | undefined, plugins: read
   } catch (error) {
     problems.push(...linesOf(error));
   }
-  const path = file ?? environment?.configPath ?? process.env.GATEWAY_CONFIG ?? 'config/gateway.yaml';
+  const path = file ?? environment?.configPath ?? process.env.GATEWAY_CONFIG ?? DEFAULT_CONFIG_PATH;
   let config: GatewayConfig | null = null;
   try {
     config = loadGatewayConfigFile(path).config;

@@ -20,15 +20,16 @@ export function loadGatewayConfigFile(path: string): LoadedConfig {
     throw new ConfigError('config', [`cannot read ${path} (${code}); set GATEWAY_CONFIG to the config file`]);
   }
   const { raw, duplicates } = parseWithDuplicates(text, path);
+  let config: GatewayConfig;
   try {
-    const config = validateGatewayConfig(raw);
-    if (duplicates.length > 0) throw new ConfigError('config', duplicates);
-    return { config, raw };
+    config = validateGatewayConfig(raw);
   } catch (error) {
     // A duplicate key is one problem among the others, not a reason to hide them.
-    if (error instanceof ConfigError && duplicates.length > 0 && error.problems !== duplicates) throw new ConfigError('config', [...duplicates, ...error.problems]);
+    if (error instanceof ConfigError && duplicates.length > 0) throw new ConfigError('config', [...duplicates, ...error.problems]);
     throw error;
   }
+  if (duplicates.length > 0) throw new ConfigError('config', duplicates);
+  return { config, raw };
 }
 
 /** Parses YAML (or JSON); a syntax error throws ConfigError with every error's line and column. */

@@ -4,6 +4,9 @@ import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, valida
 import { ConfigError } from './config-error';
 import { flattenValidationErrors } from './validation-messages';
 
+/** The config file read when GATEWAY_CONFIG is unset, relative to the working directory. */
+export const DEFAULT_CONFIG_PATH = 'config/gateway.yaml';
+
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -51,7 +54,7 @@ export function validateEnvironment(env: Record<string, unknown>): GatewayEnviro
   problems.push(...flattenValidationErrors(validateSync(schema, { validationError: { target: false, value: true } })));
   if (problems.length > 0) throw new ConfigError('env', problems);
   return Object.freeze({
-    configPath: schema.GATEWAY_CONFIG ?? 'config/gateway.yaml',
+    configPath: schema.GATEWAY_CONFIG ?? DEFAULT_CONFIG_PATH,
     host: schema.GATEWAY_HOST ?? '0.0.0.0',
     port: schema.GATEWAY_PORT ?? schema.PORT ?? 8080,
     adminToken: schema.GATEWAY_ADMIN_TOKEN ?? null,

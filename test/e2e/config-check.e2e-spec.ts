@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { validateGatewayConfig } from '../../src/config/config-validator';
 import { ENVIRONMENT_VARIABLES } from '../../src/config/environment';
 import { CONFIG_SCHEMA_PATH, schemaProblems } from '../support/config-schema';
-import { GATEWAY_MAIN_JS, makeTempDir, startGatewayProcess, writeTempConfig } from '../support/gateway-process';
+import { GATEWAY_MAIN_JS, gatewayChildEnv, makeTempDir, startGatewayProcess, writeTempConfig } from '../support/gateway-process';
 
 /*
  * docs/configuration.md "Checking a config" and "Editor support": the JSON Schema generated from
@@ -19,13 +19,6 @@ import { GATEWAY_MAIN_JS, makeTempDir, startGatewayProcess, writeTempConfig } fr
 
 const ROOT = resolve(__dirname, '../..');
 const run = promisify(execFile);
-
-/** The environment of a child gateway: none of the gateway's variables inherited from the test process. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of [...ENVIRONMENT_VARIABLES, 'NODE_ENV', 'NODE_OPTIONS']) delete env[key];
-  return { ...env, ...extra };
-}
 
 interface Outcome {
   code: number;
@@ -38,7 +31,7 @@ async function check(file: string, env: Record<string, string> = {}, cwd?: strin
   cwd ??= await makeTempDir();
   const preload = resolve(__dirname, '../support/no-listen.js');
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--require', preload, GATEWAY_MAIN_JS, '--check', file], { cwd, env: cleanEnv(env), timeout: 20_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--require', preload, GATEWAY_MAIN_JS, '--check', file], { cwd, env: gatewayChildEnv(env), timeout: 20_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };
@@ -116,7 +109,7 @@ describe('check-config', () => {
   });
 
   it('npm run check-config -- <file> runs the same check', async () => {
-    const { stdout } = await run('npm', ['run', '--silent', 'check-config', '--', 'config/gateway.yaml'], { cwd: ROOT, env: cleanEnv(), timeout: 60_000 });
+    const { stdout } = await run('npm', ['run', '--silent', 'check-config', '--', 'config/gateway.yaml'], { cwd: ROOT, env: gatewayChildEnv(), timeout: 60_000 });
     expect(stdout.trim().split('\n').at(-1)).toMatch(/^config\/gateway\.yaml: valid\. 9 route\(s\)/);
   }, 60_000);
 });
@@ -171,7 +164,7 @@ describe('start-up failures', () => {
       const file = await writeTempConfig({ upstreams: { u: { targets: ['http://127.0.0.1:1'] } }, routes: [{ id: 'r', path: '/r', upstream: 'u' }] });
       const second = spawn(process.execPath, [GATEWAY_MAIN_JS], {
         cwd: await makeTempDir(),
-        env: cleanEnv({ GATEWAY_CONFIG: file, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(first.port) }),
+        env: gatewayChildEnv({ GATEWAY_CONFIG: file, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: String(first.port) }),
       });
       let stderr = '';
       second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -192,7 +185,7 @@ describe('start-up failures', () => {
     const file = await writeTempConfig({ upstreams: { u: { targets: [`http://127.0.0.1:${(holder.address() as AddressInfo).port}`] } }, routes: [{ id: 'r', path: '/r', upstream: 'u' }] });
     const child = spawn(process.execPath, ['--max-semi-space-size=16', GATEWAY_MAIN_JS], {
       cwd: await makeTempDir(),
-      env: cleanEnv({ GATEWAY_CONFIG: file, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', LOG_LEVEL: 'info' }),
+      env: gatewayChildEnv({ GATEWAY_CONFIG: file, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', LOG_LEVEL: 'info' }),
     });
     let stdout = '';
     let stderr = '';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import { ENVIRONMENT_VARIABLES } from '../../src/config/environment';
+import { gatewayChildEnv } from '../support/gateway-process';
 import { call } from '../support/http';
 import { closedPort } from '../support/upstream-fixture';
 
@@ -14,11 +14,9 @@ const ROOT = resolve(__dirname, '../..');
 
 it('the demo runs its services on the ports given, and the gateway reaches them there', async () => {
   const [users, orders, slow] = [await closedPort(), await closedPort(), await closedPort()];
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of [...ENVIRONMENT_VARIABLES, 'NODE_ENV', 'NODE_OPTIONS']) delete env[key];
   const demo = spawn(process.execPath, [resolve(ROOT, 'examples/demo.js')], {
     cwd: ROOT,
-    env: { ...env, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO_USERS_PORT: String(users), DEMO_ORDERS_PORT: String(orders), DEMO_SLOW_PORT: String(slow) },
+    env: gatewayChildEnv({ GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: 'warn', DEMO_USERS_PORT: String(users), DEMO_ORDERS_PORT: String(orders), DEMO_SLOW_PORT: String(slow) }),
   });
   let stdout = '';
   demo.stderr.resume();

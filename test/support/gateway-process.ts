@@ -3,24 +3,22 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ENVIRONMENT_VARIABLES } from '../../src/config/environment';
 import { assertSchemaAccepts } from './config-schema';
 
 /** The built gateway (`npm test` builds it before jest runs). */
 export const GATEWAY_MAIN_JS = resolve(__dirname, '../../dist/main.js');
 
-/** Variables the gateway reads (docs/configuration.md "Environment variables"); never inherited from the test process, so every child starts from a known environment. */
-const GATEWAY_VARIABLES = [
-  'GATEWAY_CONFIG',
-  'GATEWAY_HOST',
-  'GATEWAY_PORT',
-  'PORT',
-  'GATEWAY_ADMIN_TOKEN',
-  'REDIS_URL',
-  'LOG_LEVEL',
-  'GATEWAY_SHUTDOWN_GRACE_MS',
-  'GATEWAY_PLUGINS',
-  'NODE_ENV',
-] as const;
+/**
+ * The test process's environment without the variables the gateway reads (docs/configuration.md
+ * "Environment variables") or NODE_ENV, so every child starts from a known environment; then `extra`.
+ */
+export function gatewayChildEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const excluded = new Set([...ENVIRONMENT_VARIABLES, 'NODE_ENV']);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !excluded.has(key)) env[key] = value;
+  return Object.assign(env, extra);
+}
 
 const DEFAULT_START_TIMEOUT_MS = 15_000;
 const DEFAULT_EXIT_TIMEOUT_MS = 15_000;
@@ -112,10 +110,7 @@ export function makeTempDir(): Promise<string> {
 async function spawnGateway(options: GatewayProcessOptions): Promise<SpawnedGateway> {
   const dir = await makeTempDir();
   const configPath = options.config === undefined ? null : await writeTempConfig(options.config, options.configFileName, dir);
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !(GATEWAY_VARIABLES as readonly string[]).includes(key)) env[key] = value;
-  }
+  const env = gatewayChildEnv();
   const defaults: Record<string, string> = { GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', LOG_LEVEL: 'info' };
   if (configPath !== null) defaults.GATEWAY_CONFIG = configPath;
   for (const [key, value] of Object.entries({ ...defaults, ...options.env })) {
