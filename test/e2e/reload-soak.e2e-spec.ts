@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Pool } from 'undici';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { call } from '../support/http';
-import { gcStats, mib, restingRssMiB, settled } from '../support/gc-figures';
+import { gcStats, mib, restingMemory, settled } from '../support/gc-figures';
 import { samplesOf } from '../support/metrics-text';
 import { echoHandler, startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
 
@@ -60,10 +60,12 @@ async function reload(gateway: GatewayProcess, config: unknown, upstreamChanges?
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /** Gateway figures (after full GCs) and the upstreams' open sockets and connections accepted so far. */
-type Figures = Record<'rssMiB' | 'heapMiB' | 'timers' | 'handles' | 'sockets' | 'connects', number>;
+type Figures = Record<'rssMiB' | 'youngMiB' | 'rssLessYoungMiB' | 'heapMiB' | 'timers' | 'handles' | 'sockets' | 'connects', number>;
 /**
  * The least of five samples over a second: a deadline lane, a debounce or a probe in flight comes
- * and goes, a leaked timer or socket is in every sample. RSS is read after GC, once it stops falling.
+ * and goes, a leaked timer or socket is in every sample. RSS is read after GC, once it stops falling,
+ * and bounded without the young generation's committed space: V8 grows and shrinks that by ~30 MiB
+ * with the allocation rate, which says nothing about what reloads leave behind.
  */
 async function measure(gateway: GatewayProcess, upstreams: CountedUpstream[]): Promise<Figures> {
   const figures = { timers: Infinity, handles: Infinity, sockets: Infinity, connects: upstreams.reduce((n, u) => n + u.accepted(), 0) };
@@ -73,9 +75,9 @@ async function measure(gateway: GatewayProcess, upstreams: CountedUpstream[]): P
     const sockets = (await Promise.all(upstreams.map((u) => u.open()))).reduce((a, b) => a + b, 0);
     Object.assign(figures, { timers: Math.min(figures.timers, timers), handles: Math.min(figures.handles, handles), sockets: Math.min(figures.sockets, sockets) });
   }
-  const rssMiB = await restingRssMiB(gateway);
+  const { rssMiB, youngMiB } = await restingMemory(gateway);
   const heap = samplesOf((await call(`${gateway.url}/_gateway/metrics`)).text, 'nodejs_heap_size_used_bytes')[0]?.value ?? NaN;
-  return { ...figures, rssMiB, heapMiB: mib(heap) };
+  return { ...figures, rssMiB, youngMiB, rssLessYoungMiB: Math.round((rssMiB - youngMiB) * 10) / 10, heapMiB: mib(heap) };
 }
 
 const warnings = (gateway: GatewayProcess): unknown[] => gateway.logLines().filter((l) => ['warn', 'error', 'fatal'].includes(String(l.level)));
@@ -187,10 +189,15 @@ describe('hot reload at length', () => {
     const total = growth(baseline, at1000);
     const late = growth(at500, at1000);
     // Kept clients keep their sockets: the upstreams see (almost) no new connection.
-    const bounded = total.timers <= 3 && late.timers <= 3 && total.handles <= 5 && total.sockets <= 3 && late.sockets <= 3 &&
-      total.connects <= 3 && late.heapMiB < 3 && total.heapMiB < 6 && late.rssMiB < 8 && total.rssMiB < 25;
-    const figures = { baseline, at500, at1000, total, late };
-    expect({ figures, bounded }).toEqual({ figures, bounded: true });
+    // Named, so a failure says which bound broke even when the runner's output is cut short.
+    const bounds: Record<string, boolean> = {
+      'total.timers <= 3': total.timers <= 3, 'late.timers <= 3': late.timers <= 3, 'total.handles <= 5': total.handles <= 5,
+      'total.sockets <= 3': total.sockets <= 3, 'late.sockets <= 3': late.sockets <= 3, 'total.connects <= 3': total.connects <= 3,
+      'late.heapMiB < 3': late.heapMiB < 3, 'total.heapMiB < 6': total.heapMiB < 6, 'late.rssLessYoungMiB < 8': late.rssLessYoungMiB < 8, 'total.rssLessYoungMiB < 25': total.rssLessYoungMiB < 25,
+    };
+    const broken = Object.keys(bounds).filter((bound) => !bounds[bound]);
+    const figures = { total, late, baseline, at500, at1000 };
+    expect({ broken, figures }).toEqual({ broken: [], figures });
     expect(warnings(gateway)).toEqual([]);
   }, 120_000);
 });

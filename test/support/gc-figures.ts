@@ -19,18 +19,23 @@ export async function settled<T>(read: () => Promise<T>, ok: (value: T) => boole
 }
 
 /** Signals a full GC (gc-on-signal.js) and reads its "gc-stats" line: every live timer, and the ref'd handles. */
-export async function gcStats(gateway: GatewayProcess): Promise<{ timers: number; handles: number }> {
+export async function gcStats(gateway: GatewayProcess): Promise<{ timers: number; handles: number; youngBytes: number }> {
   const round = (gateway.stderr().match(/^gc-done /gm)?.length ?? 0) + 1;
-  const line = new RegExp(`^gc-stats ${round} timers=(\\d+) refTimers=\\d+ handles=(\\d+) .*\\ngc-done ${round}\\n`, 'm');
+  const line = new RegExp(`^gc-stats ${round} timers=(\\d+) refTimers=\\d+ handles=(\\d+) young=(\\d+) .*\\ngc-done ${round}\\n`, 'm');
   gateway.child.kill('SIGUSR2');
   const match = await settled(async () => line.exec(gateway.stderr()), (m) => m !== null, 10_000);
   if (match === null) throw new Error(`no "gc-stats ${round}" line on the gateway's stderr`);
-  return { timers: Number(match[1]), handles: Number(match[2]) };
+  return { timers: Number(match[1]), handles: Number(match[2]), youngBytes: Number(match[3]) };
 }
 
 /** Resident size after full GCs, read once it stops falling (the least of the samples taken), in MiB to one decimal. */
 export async function restingRssMiB(gateway: GatewayProcess): Promise<number> {
-  await gcStats(gateway);
+  return (await restingMemory(gateway)).rssMiB;
+}
+
+/** The resting resident size, and how much of it is the young generation's committed space, in MiB. */
+export async function restingMemory(gateway: GatewayProcess): Promise<{ rssMiB: number; youngMiB: number }> {
+  const { youngBytes } = await gcStats(gateway);
   let rss = gateway.rssBytes();
   for (let steady = 0, i = 0; steady < 3 && i < 30; i++) {
     await sleep(100);
@@ -38,7 +43,7 @@ export async function restingRssMiB(gateway: GatewayProcess): Promise<number> {
     steady = now >= rss - 2 ** 18 ? steady + 1 : 0;
     rss = Math.min(rss, now);
   }
-  return mib(rss);
+  return { rssMiB: mib(rss), youngMiB: mib(youngBytes) };
 }
 
 export const mib = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;

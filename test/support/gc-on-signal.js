@@ -4,7 +4,7 @@
  * collections and then writes "gc-done <n>" on stderr, so a memory test can read the resident
  * size of what is really held, not of garbage the collector has not reached yet.
  *
- * Just before that line it writes "gc-stats <n> timers=<t> refTimers=<r> handles=<h> resources=<json>",
+ * Just before that line it writes "gc-stats <n> timers=<t> refTimers=<r> handles=<h> young=<bytes> resources=<json>",
  * so a leak test can see timers and handles pile up. process.getActiveResourcesInfo() lists only
  * what keeps the loop alive: unref'd timers (health checks, deadlines, debounces) and unref'd
  * sockets (undici's idle ones) are missing from it. So `timers` counts every live timer made by
@@ -97,6 +97,8 @@ process.on('SIGUSR2', () => {
   const refTimers = resources.Timeout ?? 0;
   const handles = Object.values(resources).reduce((sum, n) => sum + n, 0) - refTimers;
   const round = ++rounds;
-  process.stderr.write(`gc-stats ${round} timers=${live.size} refTimers=${refTimers} handles=${handles} resources=${JSON.stringify(resources)}\n`);
+  // The young generation's committed size: V8 grows and shrinks it with the allocation rate, which moves RSS by tens of MiB.
+  const young = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.physical_space_size ?? 0;
+  process.stderr.write(`gc-stats ${round} timers=${live.size} refTimers=${refTimers} handles=${handles} young=${young} resources=${JSON.stringify(resources)}\n`);
   process.stderr.write(`gc-done ${round}\n`);
 });
