@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
 import { ConcurrencyGuard } from './concurrency/concurrency.guard';
 import { ConcurrencyModule } from './concurrency/concurrency.module';
@@ -56,34 +56,31 @@ export class AppModule {
         MetricsModule.forRoot(config.server.managementPrefix),
         AdminModule.forRoot(config.server.managementPrefix, environment.adminToken),
         DashboardModule.forRoot(config.server.managementPrefix, environment.adminToken),
-        ProxyModule,
+        // The policies every proxied request passes, in this order (see the pipeline below).
+        ProxyModule.forRoot([RouteMatchGuard, PluginGuard, RateLimitGuard, ConcurrencyGuard, DeadlineGuard]),
       ],
       /*
-       * The global request pipeline, in the order it runs. Each step
-       * acts on proxied requests only; management endpoints pass straight through.
+       * The pipeline of a proxied request, in the order it runs. Management endpoints are Nest
+       * controllers on Fastify and skip steps 1 to 6.
        *   0. gateway-server.ts    trace context (CLS), X-Request-Id, access log + metrics on 'close';
        *                           absolute-form targets, CONNECT, bad Host refused (400);
-       *                           while draining, 503 shutting_down (TrafficGate)
+       *                           while draining, 503 shutting_down (TrafficGate);
+       *                           management paths to Fastify, every other request to ProxyPipeline
+       *   ProxyPipeline           runs the guards of ProxyModule.forRoot in order, then any APP_GUARD
+       *                           (a team's own), then ProxyService, as Nest's router would:
        *   1. RouteMatchGuard      match the live route table (swapped whole by a reload); 404 / 405;
-       *                           disguised path separators 400; the request keeps the route's binding
+       *                           disguised path separators and malformed escapes 400; the request keeps the route's binding
        *   2. PluginGuard          the route's plugins in order (api-key 401, cors preflight 204 / 403,
        *                           a team's own); 500 plugin_error when one throws
        *   3. RateLimitGuard       the route's rateLimit (@nestjs/throttler; memory or Redis); 429 rate_limited,
        *                           503 rate_limit_unavailable with rateLimitFailMode closed
        *   4. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
        *   5. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
-       *   6. ProxyController      stream to the upstream and back, retrying where allowed;
+       *   6. ProxyService         stream to the upstream and back, retrying where allowed;
        *                           the plugins' onResponse on the way back, onComplete at the end
        * Errors from any step     GatewayExceptionFilter, the JSON of docs/errors.md "Errors and status codes"
        */
-      providers: [
-        { provide: APP_GUARD, useExisting: RouteMatchGuard },
-        { provide: APP_GUARD, useExisting: PluginGuard },
-        { provide: APP_GUARD, useExisting: RateLimitGuard },
-        { provide: APP_GUARD, useExisting: ConcurrencyGuard },
-        { provide: APP_GUARD, useExisting: DeadlineGuard },
-        { provide: APP_FILTER, useClass: GatewayExceptionFilter },
-      ],
+      providers: [{ provide: APP_FILTER, useExisting: GatewayExceptionFilter }],
     };
   }
 }

@@ -14,7 +14,8 @@ import type { GatewayConfig } from './config/gateway-config.types';
 import { unenforcedFields } from './config/unenforced-fields';
 import { loadPluginModules } from './plugins/plugin-loader';
 import type { PluginModule } from './plugins/plugins.module';
-import { createGatewayServer, handleClientError, handleFrameworkError } from './gateway-server';
+import { createGatewayServer, handleClientError, handleFrameworkError, type ProxyEntrance } from './gateway-server';
+import { ProxyPipeline } from './proxy/proxy-pipeline';
 import { drainTraffic } from './lifecycle/graceful-drain';
 import { TrafficGate } from './lifecycle/traffic-gate';
 import { acceptUpgrades } from './websocket/upgrade-listener';
@@ -75,6 +76,7 @@ export async function loadGatewaySettings(inCodeConfig?: unknown, plugins: reado
 
 export async function createGatewayApp(settings: GatewaySettings, telemetry: Telemetry, gate: TrafficGate): Promise<NestFastifyApplication> {
   const { config, environment } = settings;
+  const proxy: ProxyEntrance = { current: null };
   const adapter = new FastifyAdapter({
     serverFactory: (handler: Parameters<typeof createGatewayServer>[0]) =>
       createGatewayServer(handler, {
@@ -85,6 +87,7 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
         headersTimeoutMs: config.server.headersTimeoutMs,
         maxHeaderBytes: config.server.maxHeaderBytes,
         bodyIdleTimeoutMs: config.server.bodyIdleTimeoutMs,
+        proxy,
       }),
     clientErrorHandler: handleClientError,
     frameworkErrors: handleFrameworkError,
@@ -93,9 +96,8 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
     bodyLimit: config.server.bodyLimitBytes,
     routerOptions: { maxParamLength: 8192 },
   });
-  // Every method Node parses (but CONNECT, refused earlier) reaches the catch-all, and as
-  // "bodyless" so Fastify never parses or judges a body: bodies are the upstream's business
-  // and stream through untouched.
+  // Every method Node parses (but CONNECT, refused earlier) is routed, and as "bodyless" so
+  // Fastify never parses or judges a body on the management endpoints either.
   for (const method of METHODS) {
     if (method !== 'CONNECT') adapter.getInstance().addHttpMethod(method, { hasBody: false, overrideExisting: true });
   }
@@ -112,10 +114,7 @@ export async function createGatewayApp(settings: GatewaySettings, telemetry: Tel
     { logger: new NestLoggerAdapter(telemetry.logger), bodyParser: false, abortOnError: false },
   );
   acceptUpgrades(app.getHttpServer());
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.decorateRequest('gatewayRoute', null);
-  fastify.decorateRequest('gatewayUpstreamPath', '');
-  fastify.decorateRequest('gatewayCancellation', null);
+  proxy.current = app.get(ProxyPipeline);
   const pending = settings.rawConfig === undefined ? [] : unenforcedFields(settings.rawConfig);
   if (pending.length > 0) {
     telemetry.logger.warn({ context: 'Config', msg: 'config fields accepted but not enforced yet', fields: pending });

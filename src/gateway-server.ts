@@ -15,6 +15,15 @@ import { createRequestContext } from './trace/request-context.factory';
 
 type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * Where proxied requests go: the proxy pipeline (ProxyPipeline), which Nest builds after this
+ * server exists, so bootstrap.ts puts it in `current` once the app is created. Until then every
+ * request goes to Fastify.
+ */
+export interface ProxyEntrance {
+  current: { handle: RequestHandler } | null;
+}
+
 export interface GatewayServerOptions {
   readonly bodyLimitBytes: number;
   readonly observer: RequestObserver;
@@ -27,6 +36,8 @@ export interface GatewayServerOptions {
   readonly maxHeaderBytes: number;
   /** Longest pause while a request body is read (408 request_timeout, or the connection cut). */
   readonly bodyIdleTimeoutMs: number;
+  /** Every request outside the management prefix goes here rather than to Fastify. */
+  readonly proxy: ProxyEntrance;
 }
 
 /**
@@ -45,7 +56,8 @@ const closing = new WeakSet<object>();
 /**
  * The Node server under Fastify, and the first step of every request: its trace context is
  * created and entered here (CLS), its X-Request-Id set on the response and its outcome tracked,
- * before Fastify or Nest see it, so even requests refused at this level carry ids. Requests
+ * before Fastify or Nest see it, so even requests refused at this level carry ids. Management
+ * endpoints then go to Fastify, every other request to the proxy pipeline (ProxyEntrance). Requests
  * that must never reach routing are refused here (docs/routing.md "Proxying and headers", "Hostile input"):
  * absolute-form and asterisk-form targets, missing or duplicate Host, ambiguous body framing and
  * the rest of requestHeadRefusal, and CONNECT, which Node hands to a separate event. The server
@@ -75,7 +87,9 @@ export function createGatewayServer(handler: RequestHandler, options: GatewaySer
       if (expectsContinue) res.writeContinue();
       gate.admitted();
       end.onEnd(gate.finished);
-      handler(req, res);
+      const proxy = options.proxy.current;
+      if (proxy === null || isManagementPath(req.url!, options.managementPrefix)) handler(req, res);
+      else proxy.handle(req, res);
     });
   };
   // Host rules are checked here rather than by Node, so the answer is the JSON error of docs/errors.md. Long
@@ -112,11 +126,13 @@ export function headersCheckInterval(headersTimeoutMs: number): number {
   return Math.max(1, Math.min(1000, Math.floor(headersTimeoutMs / 2)));
 }
 
+/** The management endpoints (Nest controllers on Fastify): the prefix itself, or a path below it. */
+function isManagementPath(url: string, prefix: string): boolean {
+  return url.startsWith(prefix) && (url.length === prefix.length || url[prefix.length] === '/' || url[prefix.length] === '?');
+}
+
 function drainRefusal(req: IncomingMessage, options: GatewayServerOptions): GatewayError | null {
-  if (!options.gate.draining) return null;
-  const url = req.url!;
-  const prefix = options.managementPrefix;
-  if (url.startsWith(prefix) && (url.length === prefix.length || '/?'.includes(url[prefix.length]))) return null;
+  if (!options.gate.draining || isManagementPath(req.url!, options.managementPrefix)) return null;
   return new GatewayError('shutting_down', 'the gateway is shutting down; retry on another instance', { 'retry-after': '1' });
 }
 

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { ProxiedRequest } from '../proxy/proxied-request';
 import { ClsService } from 'nestjs-cls';
 import { performance } from 'node:perf_hooks';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
@@ -27,7 +27,7 @@ export class ConcurrencyGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<ProxiedRequest>();
     const route = request.gatewayRoute;
     if (route === null) return true;
     // The pools of the generation the route came from: a reload meanwhile does not move the request.

@@ -1,17 +1,20 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { AnsweredByPlugin, PluginResponseHead, type PluginCall } from '../plugins/plugin-call';
 import type { BoundPlugin } from '../plugins/plugin-chain';
 import { runResponsePlugins } from '../plugins/response-plugins';
+import type { ProxiedRequest } from '../proxy/proxied-request';
 import type { RequestContext } from '../trace/request-context';
 import type { GatewayErrorCode } from './error-catalogue';
 import { writeErrorResponse } from './error-response';
 import { GatewayError } from './gateway-error';
 
+/** Nest's own HTTP exceptions (a team's guard returning false is a ForbiddenException) as the gateway's errors. */
 const CODE_BY_STATUS: Readonly<Record<number, GatewayErrorCode>> = {
   400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
   404: 'no_route',
   405: 'method_not_allowed',
   413: 'body_too_large',
@@ -26,15 +29,16 @@ export class GatewayExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
-    const reply = http.getResponse<FastifyReply>();
+    // A proxied request (ProxiedRequest) or a management endpoint's (Fastify's, without a route): both carry `raw`.
+    const request = http.getRequest<Partial<ProxiedRequest>>();
+    const reply = http.getResponse<{ raw: ServerResponse }>();
     // A plugin answered the request itself (a CORS preflight): the response is already written.
     if (exception instanceof AnsweredByPlugin) return;
     const error = this.toGatewayError(exception);
     const context = this.cls.get();
     if (context && context.code === null) context.code = error.code;
     if (error.code === 'client_closed') return;
-    const route = request.gatewayRoute;
+    const route = request.gatewayRoute ?? null;
     const call = context?.plugins ?? null;
     const headers = route !== null && call !== null ? this.pluginHeaders(route.binding.plugins, call, error) : {};
     writeErrorResponse(reply.raw, error, route?.id ?? null, context?.traceId ?? null, headers);

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProxiedReply, ProxiedRequest } from '../proxy/proxied-request';
 import { ClsService } from 'nestjs-cls';
 import { performance } from 'node:perf_hooks';
 import { GatewayError } from '../errors/gateway-error';
@@ -24,7 +24,7 @@ export class PluginGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<ProxiedRequest>();
     const route = request.gatewayRoute;
     if (route === null) return true;
     const chain = route.binding.plugins;
@@ -32,7 +32,7 @@ export class PluginGuard implements CanActivate {
     const requestContext = this.cls.get();
     const end = requestContext?.end;
     if (!end) throw new Error('a proxied request without a RequestEnd');
-    const call = new PluginCall(request.raw, context.switchToHttp().getResponse<FastifyReply>().raw, requestContext, route.id);
+    const call = new PluginCall(request.raw, context.switchToHttp().getResponse<ProxiedReply>().raw, requestContext, route.id);
     requestContext.plugins = call;
     if (chain.some((bound) => bound.plugin.onComplete)) end.onEnd(() => this.complete(chain, call, requestContext));
     return this.run(chain, 0, call);

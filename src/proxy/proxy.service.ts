@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClsService } from 'nestjs-cls';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
@@ -18,6 +17,7 @@ import type { AttemptProgress, UpstreamRequest, UpstreamResponseHead } from '../
 import { isConnectFailure, mapUpstreamError, noHealthyTarget } from '../upstream/upstream-error-mapper';
 import { bodyTooLarge, RequestBodyStream } from './request-body';
 import { clientAddress } from './client-address';
+import type { ProxiedRequest } from './proxied-request';
 import { upstreamRequestHeaders } from './request-headers';
 import { startResponse } from './response-start';
 import { upgradeOf } from '../websocket/upgrade-listener';
@@ -45,16 +45,14 @@ export class ProxyService {
     this.trustProxy = config.server.trustProxy;
   }
 
-  async forward(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async forward(request: ProxiedRequest, res: ServerResponse): Promise<void> {
     const route = request.gatewayRoute!;
     const cancellation = request.gatewayCancellation!;
     const context = this.cls.get();
     const client = route.binding.client;
     const upstream = client.settings.name;
     const req = request.raw;
-    const res = reply.raw;
     let body = this.requestBody(req, context);
-    reply.hijack();
     const retry = new RetryPolicy(req.method!, route.settings.retry?.attempts ?? 0, body !== null);
     const headers = upstreamRequestHeaders(req.headers, {
       clientIp: clientAddress(req),

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { ProxiedRequest } from '../proxy/proxied-request';
 import { RouteThrottler } from './route-throttler';
 
 /**
@@ -13,7 +13,7 @@ export class RateLimitGuard implements CanActivate {
   constructor(private readonly throttler: RouteThrottler) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<ProxiedRequest>();
     const rateLimit = request.gatewayRoute?.settings.rateLimit ?? null;
     return rateLimit === null ? true : this.throttler.check(context, request, rateLimit);
   }

@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProxiedReply, ProxiedRequest } from '../proxy/proxied-request';
 import { ClsService } from 'nestjs-cls';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig, RateLimitFailMode, RateLimitSettings } from '../config/gateway-config.types';
@@ -41,7 +41,7 @@ export class RouteThrottler extends ThrottlerGuard {
   }
 
   /** Counts the request against its route's `rateLimit`: true, or throws 429 (503 when the store fails closed). */
-  check(context: ExecutionContext, request: FastifyRequest, rateLimit: RateLimitSettings): boolean | Promise<boolean> {
+  check(context: ExecutionContext, request: ProxiedRequest, rateLimit: RateLimitSettings): boolean | Promise<boolean> {
     if (this.memory !== null) {
       const key = this.generateKey(context, this.trackerOf(request));
       this.apply(context, rateLimit.limit, rateLimit.windowMs, this.memory.hit(key, rateLimit.windowMs, rateLimit.limit));
@@ -60,14 +60,14 @@ export class RouteThrottler extends ThrottlerGuard {
 
   /** As a guard of its own (it is used through RateLimitGuard): the route's limit, if it has one. */
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<ProxiedRequest>();
     const rateLimit = request.gatewayRoute?.settings.rateLimit ?? null;
     return rateLimit === null ? true : this.check(context, request, rateLimit);
   }
 
   protected override async handleRequest({ context, limit, ttl, blockDuration, throttler, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
     const name = throttler.name ?? ROUTE_THROTTLER;
-    const key = generateKey(context, await getTracker(context.switchToHttp().getRequest<FastifyRequest>(), context), name);
+    const key = generateKey(context, await getTracker(context.switchToHttp().getRequest<ProxiedRequest>(), context), name);
     let record: ThrottlerStorageRecord;
     try {
       record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
@@ -92,7 +92,7 @@ export class RouteThrottler extends ThrottlerGuard {
         'retry-after': String(record.timeToBlockExpire),
       });
     }
-    const res = context.switchToHttp().getResponse<FastifyReply>().raw;
+    const res = context.switchToHttp().getResponse<ProxiedReply>().raw;
     res.setHeader('ratelimit-limit', limit);
     res.setHeader('ratelimit-remaining', remaining);
     res.setHeader('ratelimit-reset', reset);
@@ -100,15 +100,15 @@ export class RouteThrottler extends ThrottlerGuard {
 
   /** The throttler's tracker hook: the request's tracker for its route's `rateLimit.key`. */
   protected override getTracker(request: object): Promise<string> {
-    return Promise.resolve(this.trackerOf(request as FastifyRequest));
+    return Promise.resolve(this.trackerOf(request as ProxiedRequest));
   }
 
   /** The throttler's key hook: one bucket per route and tracker, so routes never share a budget. */
   protected override generateKey(context: ExecutionContext, tracker: string): string {
-    return `${context.switchToHttp().getRequest<FastifyRequest>().gatewayRoute?.id ?? ''}|${tracker}`;
+    return `${context.switchToHttp().getRequest<ProxiedRequest>().gatewayRoute?.id ?? ''}|${tracker}`;
   }
 
-  private trackerOf(request: FastifyRequest): string {
+  private trackerOf(request: ProxiedRequest): string {
     const key = request.gatewayRoute?.settings.rateLimit?.key ?? 'ip';
     // The consumer id lives in the request context; only read it (an async-context lookup) when it is the key.
     const consumerId = key === 'consumer' ? (this.cls.get()?.consumerId ?? null) : null;

@@ -27,13 +27,29 @@ export function pathDisguise(path: string, escapedSlashes: PathEscapedSlashes): 
 }
 
 /**
- * Why a request must not be routed, or null: a `#` anywhere in the target as received, then
- * the path's own disguises (pathDisguise). A fragment never belongs in a request target (RFC
+ * Why a request must not be routed, or null: a `#` anywhere in the target as received, a path
+ * whose escapes do not decode, then the path's own disguises (pathDisguise). A fragment never belongs in a request target (RFC
  * 9112, section 3.2) and Node lets it through; an upstream that cuts the path there would serve another
  * path than the one matched (Envoy refuses it too). It is looked for before normalisation,
  * because a `..` after a `#` removes it from the normalised path.
  */
 export function targetDisguise(target: string, normalisedPath: string, escapedSlashes: PathEscapedSlashes): string | null {
   if (target.includes('#')) return 'a fragment (#) in the request target';
+  if (target.includes('%') && !decodesToUtf8(pathOf(target))) return 'a malformed %-escape, or escaped bytes that are not UTF-8, in the path';
   return pathDisguise(normalisedPath, escapedSlashes);
+}
+
+function pathOf(target: string): string {
+  const queryAt = target.indexOf('?');
+  return queryAt === -1 ? target : target.slice(0, queryAt);
+}
+
+/** False for a `%` without two hex digits after it, or escapes that are not UTF-8 (`%ff`, the overlong `%c0%ae`). */
+function decodesToUtf8(path: string): boolean {
+  try {
+    decodeURI(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { ProxiedRequest } from '../proxy/proxied-request';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ClsService } from 'nestjs-cls';
 import type { RequestContext } from '../trace/request-context';
@@ -29,9 +29,7 @@ export class RouteMatchGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    // Management endpoints are Nest controllers of their own; only the catch-all is routed.
-    if (!isProxyHandler(context)) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const request = context.switchToHttp().getRequest<ProxiedRequest>();
     const url = request.raw.url ?? '/';
     const queryAt = url.indexOf('?');
     const rawPath = queryAt === -1 ? url : url.slice(0, queryAt);
@@ -72,18 +70,4 @@ function preflightMatch(table: RouteTable, path: string, headers: IncomingHttpHe
   if (typeof asked !== 'string' || headers.origin === undefined) return null;
   const match = table.match({ method: asked, path, host: headers.host, headers });
   return match.kind === 'route' && match.route.binding.plugins.some((bound) => bound.plugin.answersPreflight === true) ? match : null;
-}
-
-const PROXY_HANDLER = Symbol.for('gateway.proxyHandler');
-
-/** Marks the catch-all proxy handler, so the guard knows which requests are to be routed. */
-export function ProxyHandler(): MethodDecorator {
-  return (_target, _key, descriptor) => {
-    Reflect.defineMetadata(PROXY_HANDLER, true, descriptor.value as object);
-    return descriptor;
-  };
-}
-
-function isProxyHandler(context: ExecutionContext): boolean {
-  return Reflect.getMetadata(PROXY_HANDLER, context.getHandler()) === true;
 }

@@ -28,11 +28,11 @@ const HOSTS = ['a.example', 'b.example'] as const;
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Whether Fastify's router (find-my-way 9, lib/url-sanitizer.js safeDecodeURI) lets the URL
- * through to the catch-all: it decodeURI()s the URL up to the first `?` or `#` when that part
- * holds an escape, and a URIError (a `%` not followed by two hex digits, or escapes that are not
- * UTF-8) is answered 400 by handleFrameworkError (src/gateway-server.ts) before the guard runs.
- * (The part after a `#` is never looked at.)
+ * The check Fastify's router (find-my-way 9, lib/url-sanitizer.js safeDecodeURI) made before
+ * proxied requests went to the pipeline without it, and which the guard now makes itself
+ * (targetDisguise): the URL is decodeURI()d up to the first `?` or `#` when that part holds an
+ * escape, and a URIError (a `%` not followed by two hex digits, or escapes that are not UTF-8)
+ * is a 400. Kept as a separate model so the properties below still hold against it.
  */
 function fastifyRouterAccepts(url: string): boolean {
   let end = url.length;

@@ -1,5 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProxiedReply, ProxiedRequest } from '../proxy/proxied-request';
 import { ClsService } from 'nestjs-cls';
 import type { RequestContext } from '../trace/request-context';
 import { DeadlineQueue } from './deadline-queue';
@@ -23,10 +23,10 @@ export class DeadlineGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest>();
+    const request = http.getRequest<ProxiedRequest>();
     const route = request.gatewayRoute;
     if (route !== null) {
-      const res = http.getResponse<FastifyReply>().raw;
+      const res = http.getResponse<ProxiedReply>().raw;
       const requestContext = this.cls.get();
       // gateway-server.ts gives every proxied request a RequestEnd; without it nothing would cancel the call.
       if (!requestContext?.end) throw new Error('a proxied request without a RequestEnd');
