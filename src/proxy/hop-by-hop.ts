@@ -14,7 +14,8 @@ const HOP_BY_HOP = new Set([
 
 /** Header names to drop: the fixed list, `Proxy-*`, and every token the Connection header lists. */
 export function hopByHopFilter(connection: string | string[] | undefined): (name: string) => boolean {
-  if (connection === undefined) return isFixedHopByHop;
+  // Most messages say just `keep-alive`, which the fixed list has: no Set to build.
+  if (connection === undefined || (typeof connection === 'string' && connection.toLowerCase() === 'keep-alive')) return isFixedHopByHop;
   const listed = new Set(
     (Array.isArray(connection) ? connection.join(',') : connection)
       .split(',')

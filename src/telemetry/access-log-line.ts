@@ -22,9 +22,9 @@ export interface AccessLogEntry {
  * pino's generic path cost about a quarter of a proxied request's CPU. Every string that can
  * come from a client goes through JSON.stringify, so the line is always valid JSON.
  */
-export function formatAccessLogLine(e: AccessLogEntry, time: Date): string {
+export function formatAccessLogLine(e: AccessLogEntry, timeMs: number): string {
   let line =
-    `{"level":"info","time":"${time.toISOString()}","traceId":"${e.traceId}","requestId":${JSON.stringify(e.requestId)},` +
+    `{"level":"info","time":"${isoTime(timeMs)}","traceId":"${e.traceId}","requestId":${JSON.stringify(e.requestId)},` +
     `"msg":"request","method":${JSON.stringify(e.method)},"path":${JSON.stringify(e.path)},` +
     `"route":${nullable(e.route)},"upstream":${nullable(e.upstream)},"target":${nullable(e.target)},` +
     `"status":${e.status},"durationMs":${round(e.durationMs)},"upstreamMs":${e.upstreamMs === null ? 'null' : round(e.upstreamMs)},` +
@@ -32,6 +32,18 @@ export function formatAccessLogLine(e: AccessLogEntry, time: Date): string {
   if (e.code !== null) line += `,"code":"${e.code}"`;
   if (e.truncated) line += ',"truncated":true';
   return `${line}}\n`;
+}
+
+let isoAt = NaN;
+let iso = '';
+
+/** The ISO form of a millisecond timestamp, formatted once per millisecond: at 10k lines/s, a dozen lines share each. */
+function isoTime(ms: number): string {
+  if (ms !== isoAt) {
+    isoAt = ms;
+    iso = new Date(ms).toISOString();
+  }
+  return iso;
 }
 
 function nullable(value: string | null): string {

@@ -88,7 +88,7 @@ export class RequestObserver {
             traceId: context.traceId,
             requestId: context.requestId,
           },
-          new Date(),
+          Date.now(),
         ),
       );
     }

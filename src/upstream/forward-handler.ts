@@ -62,7 +62,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     const sink = this.sink;
-    if (sink === null || this.settled) return true;
+    // undici hands over an empty chunk each time it resumes a paused socket: nothing to write
+    // (written, each would be a call into the socket for no byte).
+    if (sink === null || this.settled || chunk.length === 0) return true;
     return sink.write(chunk);
   }
 

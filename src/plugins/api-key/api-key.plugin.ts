@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { GatewayError } from '../../errors/gateway-error';
 import { GatewayPluginBase, type PluginRequest } from '../gateway-plugin';
 import { ApiKeyConfig } from './api-key.config';
@@ -25,7 +25,8 @@ export class ApiKeyPlugin extends GatewayPluginBase<ApiKeyConfig, ApiKeys> {
     const presented = request.headers[keys.header];
     const key = Array.isArray(presented) ? undefined : presented;
     if (key === undefined || key === '') throw unauthorized(keys.header, `this route needs an API key in ${keys.header}`, false);
-    const id = keys.idByDigest.get(createHash('sha256').update(key).digest('hex'));
+    // One-shot hash(): a third of createHash().update().digest()'s cost, and no Hash object per request.
+    const id = keys.idByDigest.get(hash('sha256', key, 'hex'));
     if (id === undefined) throw unauthorized(keys.header, `the API key in ${keys.header} is not valid`, true);
     request.removeRequestHeader(keys.header);
     request.setRequestHeader('x-consumer-id', id);
