@@ -1,7 +1,8 @@
 'use strict';
 /*
- * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [rounds] [seconds]`: two builds of
- * the gateway, same run, alternating rounds (A B, B A, ...), for "what did this change buy".
+ * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds] [seconds]`:
+ * two (or more) builds of the gateway, same run, rounds in rotating order (A B, B A, ...), for
+ * "what did this change buy".
  * Each round: the bench upstream (bench/upstream.js) and autocannon (50 connections, 1 KiB GET
  * on a bare route) on one core, the gateway alone on the other, run as shipped
  * (`--max-semi-space-size=16`), 3 s of warm-up, then `seconds` measured. Prints each round and the
@@ -17,12 +18,14 @@ const path = require('node:path');
 
 const NODE = process.env.BENCH_NODE || process.execPath;
 const AUTOCANNON = require.resolve('autocannon/autocannon.js');
-const [a, b, rounds = '4', seconds = '10'] = process.argv.slice(2);
-if (!a || !b) {
-  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [rounds=4] [seconds=10]\n');
+const positional = process.argv.slice(2);
+const mains = positional.filter((arg) => !/^\d+$/.test(arg));
+const [rounds = '4', seconds = '10'] = positional.filter((arg) => /^\d+$/.test(arg));
+if (mains.length < 2) {
+  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds=4] [seconds=10]\n');
   process.exit(2);
 }
-const builds = { A: path.resolve(a), B: path.resolve(b) };
+const builds = Object.fromEntries(mains.map((main, i) => [String.fromCharCode(65 + i), path.resolve(main)]));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-builds-'));
 const children = new Set();
 process.on('exit', () => {
@@ -82,16 +85,18 @@ async function round(name, upstreamPort) {
 (async () => {
   const upstream = start(1, [path.join(__dirname, 'upstream.js')]);
   const upstreamPort = Number((await waitFor(upstream, /"port":(\d+)/))[1]);
-  const results = { A: [], B: [] };
+  const names = Object.keys(builds);
+  const results = Object.fromEntries(names.map((name) => [name, []]));
   for (let i = 0; i < Number(rounds); i++) {
-    for (const name of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
+    // Each round starts one build later, so no build always runs first or last.
+    for (const name of [...names.slice(i % names.length), ...names.slice(0, i % names.length)]) {
       const r = await round(name, upstreamPort);
       results[name].push(r);
       console.log(JSON.stringify(r));
     }
   }
   console.log(`node ${execFileSync(NODE, ['--version']).toString().trim()}`);
-  for (const name of ['A', 'B']) {
+  for (const name of names) {
     console.log(`${name} ${builds[name]}: median ${Math.round(median(results[name].map((r) => r.rps)))} req/s, ${median(results[name].map((r) => r.cpuUsPerRequest)).toFixed(1)} CPU µs/request`);
   }
   process.exit(0);

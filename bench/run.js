@@ -29,6 +29,7 @@ const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [options])
   --quick              smoke run: 1 s warm-up, 1 s measured, 1 round, short micro-benchmark
   --policies           add the "all policies on" gateway variant
   --cases=LIST         comma-separated subset of proxy,stream,routing (default: all)
+  --variants=LIST      only these variants (names as in bench/lib/variants.js, e.g. gateway,peer,gateway-full)
   --warmup=S           warm-up seconds per run            (env BENCH_WARMUP, default 2)
   --duration=S         measured seconds per run           (env BENCH_DURATION, default 10)
   --rounds=N           rounds alternating the variants    (env BENCH_ROUNDS, default 4)
@@ -61,7 +62,7 @@ function parseSettings(argv, env) {
     if (!['quick', 'policies', 'no-pin', 'help'].includes(f)) throw new UsageError(`unknown option --${f}\n\n${USAGE}`);
   }
   for (const k of Object.keys(values)) {
-    if (!['cases', 'warmup', 'duration', 'rounds', 'report'].includes(k)) throw new UsageError(`unknown option --${k}=\n\n${USAGE}`);
+    if (!['cases', 'variants', 'warmup', 'duration', 'rounds', 'report'].includes(k)) throw new UsageError(`unknown option --${k}=\n\n${USAGE}`);
   }
   const quick = flags.has('quick') || env.BENCH_QUICK === '1';
   const defaults = quick
@@ -83,8 +84,9 @@ function parseSettings(argv, env) {
     help: flags.has('help'),
     report: values.report ?? null,
     quick,
-    policies: flags.has('policies') || env.BENCH_POLICIES === '1',
+    policies: flags.has('policies') || env.BENCH_POLICIES === '1' || values.variants !== undefined,
     cases: [...cases],
+    variants: values.variants === undefined ? null : new Set(values.variants.split(',').map((v) => v.trim()).filter(Boolean)),
     pinRequested: !flags.has('no-pin') && env.BENCH_PIN !== '0',
     warmupSec: number('warm-up', values.warmup, 'BENCH_WARMUP', defaults.warmupSec, 0, 120, false),
     durationSec: number('duration', values.duration, 'BENCH_DURATION', defaults.durationSec, 1, 300, false),
@@ -439,7 +441,12 @@ let settingsRef = null;
 /** Names of the variants each workload runs, from the variant list, the cases and the flags. */
 function selectVariants(all, settings) {
   const cases = new Set(settings.cases);
+  if (settings.variants !== null) {
+    const unknown = [...settings.variants].filter((name) => !all.some((v) => v.name === name));
+    if (unknown.length > 0) throw new UsageError(`unknown variant ${unknown.join(', ')} (${all.map((v) => v.name).join(', ')})`);
+  }
   const enabled = all.filter((v) => {
+    if (settings.variants !== null && !settings.variants.has(v.name)) return false;
     if (v.flag === '--policies' && !settings.policies) return false;
     if (v.group === 'routing' && !cases.has('routing')) return false;
     return true;
@@ -585,6 +592,7 @@ async function main() {
         gatewayToPeerReqPerSec: ratio(m('gateway').reqPerSec, m('peer').reqPerSec),
         gatewayToPeerCpuPerReq: ratio(m('gateway').cpuUsPerReq, m('peer').cpuUsPerReq),
         gatewayToPeerP99: ratio(m('gateway').p99, m('peer').p99),
+        fullToPeerReqPerSec: ratio(m('gateway-full').reqPerSec, m('peer').reqPerSec),
       };
       // Each design variant against the bare gateway of the same run: <prefix>ToGatewayReqPerSec / CpuPerReq.
       for (const [variant, [prefix]] of Object.entries(AGAINST_BARE)) {
@@ -654,7 +662,11 @@ async function main() {
       out.ratios = {
         gatewayToDirect: ratio(m('gateway').mibPerSec, m('direct').mibPerSec),
         gatewayToPeer: ratio(m('gateway').mibPerSec, m('peer').mibPerSec),
+        gatewayToPeerP99: ratio(m('gateway').p99, m('peer').p99),
       };
+      // RSS growth (peak minus before), MiB: what streaming held beyond the resting process.
+      const growth = (name) => (out.variants[name] && out.variants[name].rss.peakKb !== null ? (out.variants[name].rss.peakKb - out.variants[name].rss.beforeKb) / 1024 : null);
+      out.rssGrowthMiB = { gateway: growth('gateway'), peer: growth('peer') };
       results.stream = out;
     }
 

@@ -70,6 +70,7 @@ function proxySection(results, markdown) {
     `gateway/peer CPU µs/req ${ratio(r.gatewayToPeerCpuPerReq)}`,
     `gateway/peer p99 ${ratio(r.gatewayToPeerP99)}`,
   ];
+  if (r.fullToPeerReqPerSec !== undefined && r.fullToPeerReqPerSec !== null) lines.push(`full-policy/peer req/s ${ratio(r.fullToPeerReqPerSec)}`);
   for (const [prefix, label] of Object.values(AGAINST_BARE)) {
     if (r[`${prefix}ToGatewayReqPerSec`] === undefined) continue;
     lines.push(`${label}/bare req/s ${ratio(r[`${prefix}ToGatewayReqPerSec`])}`);
@@ -87,6 +88,7 @@ function streamSection(results, markdown) {
       v.label,
       num(m.mibPerSec),
       ms(m.p50),
+      ms(m.p99),
       num(m.cpuUsPerMiB),
       v.kind === 'direct' ? dash : mib(v.rss.beforeKb),
       v.kind === 'direct' ? dash : mib(v.rss.peakKb),
@@ -94,12 +96,16 @@ function streamSection(results, markdown) {
     ];
   });
   const head = `10 MiB streamed response, ${settings.streamConnections} connections (GET ${results.paths.stream}), medians of ${settings.rounds} round(s)`;
-  const t = table(['variant', 'MiB/s', 'p50 ms', 'CPU µs/MiB', 'RSS before MiB', 'peak RSS MiB', 'non-2xx/err/timeout'], rows, markdown);
+  const t = table(['variant', 'MiB/s', 'p50 ms', 'p99 ms', 'CPU µs/MiB', 'RSS before MiB', 'peak RSS MiB', 'non-2xx/err/timeout'], rows, markdown);
   const r = stream.ratios;
+  const growth = stream.rssGrowthMiB;
+  const lines = [`gateway/direct MiB/s ${ratio(r.gatewayToDirect)}`, `gateway/peer MiB/s ${ratio(r.gatewayToPeer)}`];
+  if (r.gatewayToPeerP99 !== undefined) lines.push(`gateway/peer p99 ${ratio(r.gatewayToPeerP99)}`);
+  if (growth && growth.gateway !== null && growth.peer !== null) lines.push(`RSS growth gateway ${growth.gateway.toFixed(1)} MiB, peer ${growth.peer.toFixed(1)} MiB`);
   return {
     head,
     body: t,
-    ratios: [`gateway/direct MiB/s ${ratio(r.gatewayToDirect)}`, `gateway/peer MiB/s ${ratio(r.gatewayToPeer)}`],
+    ratios: lines,
     footnotes: [],
   };
 }

@@ -34,10 +34,15 @@ function generateRoutes(count, extra = {}) {
 }
 
 /** The gateway config: one upstream (the bench upstream), `routes` routes, optional policies. */
-function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = false, healthCheck = false, plugins = false }) {
+function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = false, healthCheck = false, plugins = false, full = false }) {
   const upstream = { targets: [upstreamUrl], pool: { maxSockets: 100, maxIdleSockets: 100, idleTimeoutMs: 30000 } };
   const routePolicies = {};
   const config = { upstreams: { bench: upstream }, routes: [] };
+  if (full) {
+    // The full-policy route: both permits and the deadline, the memory rate limit, the api-key plugin.
+    policies = rateLimit = true;
+    routePolicies.plugins = [{ name: 'api-key', config: { header: 'x-api-key', keysEnv: 'BENCH_API_KEYS' } }];
+  }
   if (policies) {
     // Limits above the load's 50 connections: the cost of the bookkeeping, never a rejection.
     config.defaults = { timeoutMs: 30000 };
@@ -63,8 +68,15 @@ function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = fals
   return config;
 }
 
+/** The environment the api-key plugin reads its key digests from. */
+function fullPolicyEnv() {
+  return { BENCH_API_KEYS: `{bench: ${createHash('sha256').update(PLUGIN_KEY).digest('hex')}}` };
+}
+
 const PLUGIN_ORIGIN = 'https://app.example.com';
 const PLUGIN_KEY = 'bench-api-key-000000000001';
+/** Sent with every request of the full-policy variant: the key the api-key plugin checks. */
+const FULL_POLICY_HEADERS = Object.freeze({ 'x-api-key': PLUGIN_KEY });
 
 /** Each design variant, measured against the bare gateway of the same run: its ratio prefix and its report label. */
 const AGAINST_BARE = Object.freeze({
@@ -73,6 +85,7 @@ const AGAINST_BARE = Object.freeze({
   'gateway-healthcheck': ['healthCheck', 'health-checks'],
   'gateway-ratelimit': ['rateLimit', 'rate-limit'],
   'gateway-plugins': ['plugins', 'api-key+cors'],
+  'gateway-full': ['full', 'full-policy'],
 });
 
 /** The request paths of the two workloads; both match a route in every table above. */
@@ -129,7 +142,7 @@ function benchVariants(upstreamUrl) {
       label: 'gateway + api-key and cors plugins on the route',
       kind: 'gateway',
       config: gatewayConfig(upstreamUrl, { routes: 10, plugins: true }),
-      env: { BENCH_API_KEYS: `{bench: ${createHash('sha256').update(PLUGIN_KEY).digest('hex')}}` },
+      env: fullPolicyEnv(),
       requestHeaders: { 'x-api-key': PLUGIN_KEY, origin: PLUGIN_ORIGIN },
       cases: ['proxy'],
       flag: '--policies',
@@ -142,7 +155,18 @@ function benchVariants(upstreamUrl) {
       cases: ['proxy'],
       flag: '--policies',
     },
+    {
+      name: 'gateway-full',
+      label: 'gateway, full-policy route (permits, deadline, rate limit, api-key, access log)',
+      kind: 'gateway',
+      config: gatewayConfig(upstreamUrl, { routes: 10, full: true }),
+      env: fullPolicyEnv(),
+      requestHeaders: FULL_POLICY_HEADERS,
+      logLevel: 'info',
+      cases: ['proxy'],
+      flag: '--policies',
+    },
   ];
 }
 
-module.exports = { generateRoutes, gatewayConfig, benchVariants, PATHS, AGAINST_BARE };
+module.exports = { generateRoutes, gatewayConfig, benchVariants, fullPolicyEnv, FULL_POLICY_HEADERS, PATHS, AGAINST_BARE };
