@@ -11,7 +11,8 @@
  * Linux only (taskset, /proc); loopback only; everything it starts it kills.
  */
 require('./lib/orphan-guard');
-const { execFileSync, spawn } = require('node:child_process');
+const { pinnedChildren, waitFor } = require('./lib/pinned-children');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -27,11 +28,8 @@ if (mains.length < 2) {
 }
 const builds = Object.fromEntries(mains.map((main, i) => [String.fromCharCode(65 + i), path.resolve(main)]));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ab-builds-'));
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const { start } = pinnedChildren(NODE, dir);
+process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const cpuTicks = (pid) => {
@@ -42,25 +40,6 @@ const median = (xs) => {
   const s = [...xs].sort((x, y) => x - y);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-
-function start(core, args, env = process.env) {
-  const child = spawn('taskset', ['-c', String(core), NODE, ...args], { env, cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function waitFor(child, pattern) {
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = pattern.exec(out);
-      if (match) done(match);
-    });
-    child.once('exit', (code) => fail(new Error(`exited (${code}) before ${pattern}: ${out.slice(-500)}`)));
-  });
-}
 
 function load(port, secs) {
   const out = execFileSync('taskset', ['-c', '1', NODE, AUTOCANNON, '-c', '50', '-d', String(secs), '-j', `http://127.0.0.1:${port}/bare/x`], { maxBuffer: 1e8 });

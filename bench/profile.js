@@ -11,7 +11,8 @@
  * binary. Linux only (taskset); loopback only; everything it starts it kills.
  */
 require('./lib/orphan-guard');
-const { execFileSync, spawn } = require('node:child_process');
+const { pinnedChildren, waitFor } = require('./lib/pinned-children');
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -23,29 +24,7 @@ const policies = args.includes('--policies');
 const stream = args.includes('--stream');
 const [main = 'dist/main.js', seconds = '8'] = args.filter((a) => !a.startsWith('--'));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function start(core, argv, env = process.env) {
-  const child = spawn('taskset', ['-c', String(core), NODE, ...argv], { env, cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-function waitFor(child, pattern) {
-  return new Promise((done, fail) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = pattern.exec(out);
-      if (match) done(match);
-    });
-    child.once('exit', (code) => fail(new Error(`exited (${code}) before ${pattern}: ${out.slice(-500)}`)));
-  });
-}
+const { start } = pinnedChildren(NODE, dir);
 
 /** Where a profile node's code lives, for grouping. */
 function placeOf(url, functionName) {
@@ -88,8 +67,7 @@ function summarise(profile) {
   const config = path.join(dir, 'gateway.json');
   fs.writeFileSync(config, JSON.stringify(gatewayConfig(`http://127.0.0.1:${upstreamPort}`, policies ? { routes: 10, full: true } : { routes: 10 })));
   const env = { ...process.env, ...(policies ? fullPolicyEnv() : {}), GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: policies ? 'info' : 'warn', NODE_ENV: 'production' };
-  const gateway = spawn('taskset', ['-c', '0', NODE, '--max-semi-space-size=16', '--cpu-prof', `--cpu-prof-dir=${dir}`, path.resolve(main)], { env, cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(gateway);
+  const gateway = start(0, ['--max-semi-space-size=16', '--cpu-prof', `--cpu-prof-dir=${dir}`, path.resolve(main)], env);
   const port = Number((await waitFor(gateway, /"msg":"gateway listening".*?"port":(\d+)/))[1]);
   // Access lines (--policies) go to the gateway's stdout: read and dropped, as a log shipper would.
   gateway.stdout.resume();
