@@ -16,7 +16,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { gatewayConfig, fullPolicyEnv, FULL_POLICY_HEADERS, PATHS } = require('./lib/variants');
+const { gatewayConfig, apiKeyEnv, FULL_POLICY_HEADERS, PATHS } = require('./lib/variants');
 
 const NODE = process.env.BENCH_NODE || process.execPath;
 const args = process.argv.slice(2);
@@ -66,7 +66,7 @@ function summarise(profile) {
   const upstreamPort = Number((await waitFor(upstream, /"port":(\d+)/))[1]);
   const config = path.join(dir, 'gateway.json');
   fs.writeFileSync(config, JSON.stringify(gatewayConfig(`http://127.0.0.1:${upstreamPort}`, policies ? { routes: 10, full: true } : { routes: 10 })));
-  const env = { ...process.env, ...(policies ? fullPolicyEnv() : {}), GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: policies ? 'info' : 'warn', NODE_ENV: 'production' };
+  const env = { ...process.env, ...(policies ? apiKeyEnv() : {}), GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: policies ? 'info' : 'warn', NODE_ENV: 'production' };
   const gateway = start(0, ['--max-semi-space-size=16', '--cpu-prof', `--cpu-prof-dir=${dir}`, path.resolve(main)], env);
   const port = Number((await waitFor(gateway, /"msg":"gateway listening".*?"port":(\d+)/))[1]);
   // Access lines (--policies) go to the gateway's stdout: read and dropped, as a log shipper would.

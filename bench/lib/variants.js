@@ -38,12 +38,9 @@ function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = fals
   const upstream = { targets: [upstreamUrl], pool: { maxSockets: 100, maxIdleSockets: 100, idleTimeoutMs: 30000 } };
   const routePolicies = {};
   const config = { upstreams: { bench: upstream }, routes: [] };
-  if (full) {
-    // The full-policy route: both permits and the deadline, the memory rate limit, the api-key plugin.
-    policies = rateLimit = true;
-    routePolicies.plugins = [{ name: 'api-key', config: { header: 'x-api-key', keysEnv: 'BENCH_API_KEYS' } }];
-  }
-  if (policies) {
+  // The full-policy route: both permits and the deadline, the memory rate limit and the api-key plugin alone.
+  if (full) routePolicies.plugins = [API_KEY_PLUGIN];
+  if (policies || full) {
     // Limits above the load's 50 connections: the cost of the bookkeeping, never a rejection.
     config.defaults = { timeoutMs: 30000 };
     upstream.concurrency = { limit: 200 };
@@ -53,14 +50,14 @@ function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = fals
     // Active checks every second on the upstream the requests go to (the bench upstream answers any path).
     upstream.healthCheck = { path: '/healthz', intervalMs: 1000, timeoutMs: 500 };
   }
-  if (rateLimit) {
+  if (rateLimit || full) {
     // Per client address, far above what one run sends: the cost of counting, never a 429.
     routePolicies.rateLimit = { limit: 1_000_000_000, windowMs: 60_000, key: 'ip' };
   }
   if (plugins) {
     // An API key checked on every request (a SHA-256 per request) and CORS headers on every response.
     routePolicies.plugins = [
-      { name: 'api-key', config: { header: 'x-api-key', keysEnv: 'BENCH_API_KEYS' } },
+      API_KEY_PLUGIN,
       { name: 'cors', config: { origins: [PLUGIN_ORIGIN], credentials: true } },
     ];
   }
@@ -69,12 +66,13 @@ function gatewayConfig(upstreamUrl, { routes, policies = false, rateLimit = fals
 }
 
 /** The environment the api-key plugin reads its key digests from. */
-function fullPolicyEnv() {
+function apiKeyEnv() {
   return { BENCH_API_KEYS: `{bench: ${createHash('sha256').update(PLUGIN_KEY).digest('hex')}}` };
 }
 
 const PLUGIN_ORIGIN = 'https://app.example.com';
 const PLUGIN_KEY = 'bench-api-key-000000000001';
+const API_KEY_PLUGIN = Object.freeze({ name: 'api-key', config: { header: 'x-api-key', keysEnv: 'BENCH_API_KEYS' } });
 /** Sent with every request of the full-policy variant: the key the api-key plugin checks. */
 const FULL_POLICY_HEADERS = Object.freeze({ 'x-api-key': PLUGIN_KEY });
 
@@ -142,7 +140,7 @@ function benchVariants(upstreamUrl) {
       label: 'gateway + api-key and cors plugins on the route',
       kind: 'gateway',
       config: gatewayConfig(upstreamUrl, { routes: 10, plugins: true }),
-      env: fullPolicyEnv(),
+      env: apiKeyEnv(),
       requestHeaders: { 'x-api-key': PLUGIN_KEY, origin: PLUGIN_ORIGIN },
       cases: ['proxy'],
       flag: '--policies',
@@ -160,7 +158,7 @@ function benchVariants(upstreamUrl) {
       label: 'gateway, full-policy route (permits, deadline, rate limit, api-key, access log)',
       kind: 'gateway',
       config: gatewayConfig(upstreamUrl, { routes: 10, full: true }),
-      env: fullPolicyEnv(),
+      env: apiKeyEnv(),
       requestHeaders: FULL_POLICY_HEADERS,
       logLevel: 'info',
       cases: ['proxy'],
@@ -169,4 +167,4 @@ function benchVariants(upstreamUrl) {
   ];
 }
 
-module.exports = { generateRoutes, gatewayConfig, benchVariants, fullPolicyEnv, FULL_POLICY_HEADERS, PATHS, AGAINST_BARE };
+module.exports = { generateRoutes, gatewayConfig, benchVariants, apiKeyEnv, FULL_POLICY_HEADERS, PATHS, AGAINST_BARE };
