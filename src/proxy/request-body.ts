@@ -1,7 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { GatewayError } from '../errors/gateway-error';
-import { streamedBodyGc } from '../runtime/minor-gc-pacer';
 import type { RequestContext } from '../trace/request-context';
 
 export function bodyTooLarge(limit: number): GatewayError {
@@ -74,7 +73,6 @@ export class RequestBodyStream extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.idleTimer?.refresh();
     this.seen += chunk.length;
-    streamedBodyGc.note(chunk.length);
     if (this.context) this.context.bytesIn += chunk.length;
     if (this.seen > this.limit) callback(bodyTooLarge(this.limit));
     else callback(null, chunk);

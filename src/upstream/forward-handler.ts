@@ -1,6 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
 import { util as undiciUtil, type Dispatcher } from 'undici';
-import { streamedBodyGc } from '../runtime/minor-gc-pacer';
 import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
 
 /**
@@ -66,7 +65,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     // undici hands over an empty chunk each time it resumes a paused socket: nothing to write
     // (written, each would be a call into the socket for no byte).
     if (sink === null || this.settled || chunk.length === 0) return true;
-    streamedBodyGc.note(chunk.length);
     return sink.write(chunk);
   }
 
