@@ -182,8 +182,10 @@ describe('hot reload at length', () => {
       }
     };
 
-    // Warm-up first: compiled code, pools and the heap at their working size.
-    await reloads(100);
+    // Warm-up first: compiled code, pools and the heap at their working size. In one CI run Node 24's
+    // RSS still grew by about 18 MiB between reloads 100 and 600 and by under 8 MiB after that, with
+    // the heap flat, so the baseline is taken after 300; the 1,000 measured reloads and their bounds are unchanged.
+    await reloads(300);
     const baseline = await measure(gateway, [users, checked]);
     await reloads(500);
     const at500 = await measure(gateway, [users, checked]);
