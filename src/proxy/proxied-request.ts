@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { CompiledRoute } from '../routing/compiled-route';
+import { clientAddress } from './client-address';
 import type { RequestCancellation } from '../timeout/request-cancellation';
 
 /**
@@ -30,9 +31,9 @@ export class ProxiedRequest {
     return this.raw.url ?? '/';
   }
 
-  /** The client's address: the peer of the connection (X-Forwarded-For is the upstream's to read). */
+  /** The client's address as plugins and the upstream hear it: the connection's peer (X-Forwarded-For is the upstream's to read). */
   get ip(): string {
-    return this.raw.socket.remoteAddress ?? '';
+    return clientAddress(this.raw);
   }
 }
 
