@@ -80,7 +80,8 @@ export class ActiveHealthChecks implements OnApplicationBootstrap, OnApplication
     let ok = false;
     let reason: string;
     try {
-      const response = await this.upstreams.httpService(name).axiosRef.get(`${target.url}${check.path}`, {
+      const http = await this.upstreams.httpService(name);
+      const response = await http.axiosRef.get(`${target.url}${check.path}`, {
         timeout: check.timeoutMs,
         responseType: 'text',
       });

@@ -6,7 +6,6 @@ import type { GatewayLogger } from '../logging/gateway-logger';
 import { GatewayMetrics } from '../metrics/gateway-metrics';
 import { GATEWAY_LOGGER } from '../telemetry/telemetry.tokens';
 import { MemoryRateLimitStore } from './memory-rate-limit-store';
-import { RedisRateLimitStore } from './redis-rate-limit-store';
 import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit-store';
 import { StoreOutage } from './store-outage';
 
@@ -20,18 +19,22 @@ class RateLimitStoreCloser implements OnApplicationShutdown {
   }
 }
 
-/** The rate-limit counters: in this process by default, in Redis (shared by every replica) when REDIS_URL is set. */
+/**
+ * The rate-limit counters: in this process by default, in Redis (shared by every replica) when
+ * REDIS_URL is set. The Redis store, and ioredis with it (about 1 MiB of heap), is loaded only then.
+ */
 @Module({
   providers: [
     {
       provide: RATE_LIMIT_STORE,
       inject: [GATEWAY_ENVIRONMENT, GATEWAY_CONFIG, GATEWAY_LOGGER, GatewayMetrics],
-      useFactory: (environment: GatewayEnvironment, config: GatewayConfig, logger: GatewayLogger, metrics: GatewayMetrics): RateLimitStore => {
+      useFactory: async (environment: GatewayEnvironment, config: GatewayConfig, logger: GatewayLogger, metrics: GatewayMetrics): Promise<RateLimitStore> => {
         if (environment.redisUrl === null) {
           const store = new MemoryRateLimitStore();
           metrics.readRateLimitKeysFrom(() => store.size);
           return store;
         }
+        const { RedisRateLimitStore } = await import('./redis-rate-limit-store');
         const outage = new StoreOutage(logger, metrics.rateLimitStoreErrors, config.server.rateLimitFailMode);
         return new RedisRateLimitStore(environment.redisUrl, outage);
       },

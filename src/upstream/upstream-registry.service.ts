@@ -1,13 +1,11 @@
-import { HttpService } from '@nestjs/axios';
+import type { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import axios from 'axios';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import { sameSettings } from '../config/config-diff';
 import type { GatewayConfig, UpstreamSettings } from '../config/gateway-config.types';
 import type { GatewayLogger } from '../logging/gateway-logger';
 import { GATEWAY_LOGGER } from '../telemetry/telemetry.tokens';
+import { closeControlPlaneHttpService, createControlPlaneHttpService } from './control-plane-http';
 import type { HealthTransition } from './target-health';
 import { UndiciUpstreamClient } from './undici-upstream-client';
 import type { UpstreamTarget } from './upstream-target';
@@ -21,7 +19,7 @@ import type { UpstreamClient } from './upstream-client';
 @Injectable()
 export class UpstreamRegistry implements OnApplicationShutdown {
   private clients = new Map<string, UpstreamClient>();
-  private readonly httpServices = new Map<string, HttpService>();
+  private readonly httpServices = new Map<string, Promise<HttpService>>();
   private readonly changeListeners: Array<() => void> = [];
   /** Replaced or removed clients still finishing requests. */
   private readonly retiring = new Set<UpstreamClient>();
@@ -77,12 +75,17 @@ export class UpstreamRegistry implements OnApplicationShutdown {
     return [...this.clients.keys()];
   }
 
-  /** The control-plane HTTP client of an upstream, created on first use. Base URL: its first target. */
-  httpService(name: string): HttpService {
+  /** The control-plane HTTP client of an upstream, created on first use (control-plane-http.ts). */
+  httpService(name: string): Promise<HttpService> {
     let service = this.httpServices.get(name);
     if (!service) {
-      service = createControlPlaneHttpService(this.client(name).settings);
-      this.httpServices.set(name, service);
+      const created = createControlPlaneHttpService(this.client(name).settings);
+      // A failed creation is not kept: the next call tries again.
+      created.catch(() => {
+        if (this.httpServices.get(name) === created) this.httpServices.delete(name);
+      });
+      this.httpServices.set(name, created);
+      service = created;
     }
     return service;
   }
@@ -107,28 +110,6 @@ export class UpstreamRegistry implements OnApplicationShutdown {
     const service = this.httpServices.get(name);
     if (!service) return;
     this.httpServices.delete(name);
-    const { httpAgent, httpsAgent } = service.axiosRef.defaults;
-    (httpAgent as HttpAgent | undefined)?.destroy();
-    (httpsAgent as HttpsAgent | undefined)?.destroy();
+    service.then(closeControlPlaneHttpService, () => undefined);
   }
-}
-
-function createControlPlaneHttpService(settings: UpstreamSettings): HttpService {
-  const agentOptions = {
-    keepAlive: true,
-    maxSockets: settings.pool.maxSockets,
-    maxFreeSockets: Math.max(1, settings.pool.maxIdleSockets),
-    timeout: settings.pool.idleTimeoutMs,
-  };
-  return new HttpService(
-    axios.create({
-      baseURL: settings.targets[0],
-      httpAgent: new HttpAgent(agentOptions),
-      httpsAgent: new HttpsAgent(agentOptions),
-      timeout: settings.connectTimeoutMs + 30_000,
-      maxRedirects: 0,
-      decompress: false,
-      validateStatus: () => true,
-    }),
-  );
 }
