@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
-import { util as undiciUtil, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { parseHeaders } from './undici-parts';
 import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
 
 /**
@@ -52,7 +53,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200 || this.settled) return true;
     // May throw (the request was cancelled meanwhile): undici then aborts the request with it.
-    const sink = this.sinkFactory({ statusCode, headers: undiciUtil.parseHeaders(rawHeaders) });
+    const sink = this.sinkFactory({ statusCode, headers: parseHeaders(rawHeaders) });
     this.sink = sink;
     // One listener for the whole body: a full sink pauses the upstream, its 'drain' resumes it.
     this.resumeUpstream = resume;

@@ -1,4 +1,4 @@
-import { Client, Pool } from 'undici';
+import { Client, Pool } from './undici-parts';
 import type { UpstreamSettings } from '../config/gateway-config.types';
 import { TargetBalancer } from './target-balancer';
 import { ForwardHandler } from './forward-handler';

@@ -1,5 +1,5 @@
 import type { Duplex, Readable } from 'node:stream';
-import { util as undiciUtil } from 'undici';
+import { parseHeaders } from './undici-parts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ForwardHandler } from './forward-handler';
 import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
@@ -30,7 +30,7 @@ export class UpgradeHandler extends ForwardHandler {
       return;
     }
     this.settle();
-    this.onUpgraded(statusCode, undiciUtil.parseHeaders(rawHeaders ?? []), socket);
+    this.onUpgraded(statusCode, parseHeaders(rawHeaders ?? []), socket);
     this.resolve();
   }
 }

@@ -1,4 +1,4 @@
-import { errors } from 'undici';
+import { errors } from './undici-parts';
 import { GatewayError, type UpstreamErrorKind } from '../errors/gateway-error';
 
 const REFUSED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
