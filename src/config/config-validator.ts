@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidatorOptions } from 'class-validator';
+import type { ValidatorOptions } from 'class-validator';
+import { validateSync } from './class-validator-parts';
 import { parsePathPattern, templateReferences } from '../routing/path-pattern';
 import { ConfigError } from './config-error';
 import { GatewayConfigSchema, RouteSchema, UPSTREAM_NAME_PATTERN, UpstreamSchema } from './gateway-config.schema';

@@ -14,7 +14,7 @@ import {
   Max,
   Min,
   ValidateNested,
-} from 'class-validator';
+} from './class-validator-parts';
 
 /*
  * The shape of the config file as written by users (docs/configuration.md "Config file reference"). Every documented

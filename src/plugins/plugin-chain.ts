@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
+import { validateSync } from '../config/class-validator-parts';
 import { ConfigError } from '../config/config-error';
 import type { GatewayConfig, PluginSettings } from '../config/gateway-config.types';
 import { flattenValidationErrors } from '../config/validation-messages';

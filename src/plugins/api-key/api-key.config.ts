@@ -1,4 +1,4 @@
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches } from '../../config/class-validator-parts';
 
 /** `plugins: [{ name: api-key, config: {...} }]` (docs/plugins.md "Plugins"). Exactly one of `keysFile` and `keysEnv`. */
 export class ApiKeyConfig {

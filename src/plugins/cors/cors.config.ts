@@ -1,4 +1,4 @@
-import { ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Matches, Min } from '../../config/class-validator-parts';
 
 /** `plugins: [{ name: cors, config: {...} }]` (docs/plugins.md "Plugins"). */
 export class CorsConfig {
