@@ -1,12 +1,13 @@
 'use strict';
 /*
- * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds] [seconds]`:
+ * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds] [seconds] [--stream]`:
  * two (or more) builds of the gateway, same run, rounds in rotating order (A B, B A, ...), for
  * "what did this change buy".
  * Each round: the bench upstream (bench/upstream.js) and autocannon (50 connections, 1 KiB GET
- * on a bare route) on one core, the gateway alone on the other, run as shipped
- * (`--max-semi-space-size=16`), 3 s of warm-up, then `seconds` measured. Prints each round and the
- * medians of req/s and of the gateway's CPU µs per request (from /proc; steadier than req/s).
+ * on a bare route; with --stream, 8 connections of 10 MiB responses) on one core, a fresh
+ * gateway process alone on the other, run as shipped (`--max-semi-space-size=16`), 3 s of
+ * warm-up, then `seconds` measured. Prints each round and the medians of req/s (MiB/s) and of
+ * the gateway's CPU µs per request (per MiB), from /proc, steadier than the rate.
  * BENCH_NODE picks the Node binary (e.g. Node 24 from a Node 20 host, as in bench/README.md).
  * Linux only (taskset, /proc); loopback only; everything it starts it kills.
  */
@@ -19,11 +20,12 @@ const path = require('node:path');
 
 const NODE = process.env.BENCH_NODE || process.execPath;
 const AUTOCANNON = require.resolve('autocannon/autocannon.js');
-const positional = process.argv.slice(2);
+const stream = process.argv.includes('--stream');
+const positional = process.argv.slice(2).filter((arg) => arg !== '--stream');
 const mains = positional.filter((arg) => !/^\d+$/.test(arg));
 const [rounds = '4', seconds = '10'] = positional.filter((arg) => /^\d+$/.test(arg));
 if (mains.length < 2) {
-  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds=4] [seconds=10]\n');
+  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds=4] [seconds=10] [--stream]\n');
   process.exit(2);
 }
 const builds = Object.fromEntries(mains.map((main, i) => [String.fromCharCode(65 + i), path.resolve(main)]));
@@ -42,7 +44,9 @@ const median = (xs) => {
 };
 
 function load(port, secs) {
-  const out = execFileSync('taskset', ['-c', '1', NODE, AUTOCANNON, '-c', '50', '-d', String(secs), '-j', `http://127.0.0.1:${port}/bare/x`], { maxBuffer: 1e8 });
+  // The bench upstream answers any path containing /files/big with 10 MiB.
+  const [connections, target] = stream ? ['8', '/bare/files/big.bin'] : ['50', '/bare/x'];
+  const out = execFileSync('taskset', ['-c', '1', NODE, AUTOCANNON, '-c', connections, '-d', String(secs), '-j', `http://127.0.0.1:${port}${target}`], { maxBuffer: 1e8 });
   return JSON.parse(out.toString());
 }
 
@@ -58,7 +62,12 @@ async function round(name, upstreamPort) {
   const cpuMicros = (cpuTicks(gateway.pid) - before) * (1e6 / 100);
   gateway.kill('SIGKILL');
   await sleep(300);
-  return { build: name, rps: Math.round(result.requests.average), cpuUsPerRequest: +(cpuMicros / result.requests.total).toFixed(1), errors: result.errors + result.non2xx };
+  const errors = result.errors + result.non2xx;
+  if (stream) {
+    const mib = result.throughput.total / 2 ** 20;
+    return { build: name, rate: +(result.throughput.average / 2 ** 20).toFixed(1), cpuUs: +(cpuMicros / mib).toFixed(1), errors };
+  }
+  return { build: name, rate: Math.round(result.requests.average), cpuUs: +(cpuMicros / result.requests.total).toFixed(1), errors };
 }
 
 (async () => {
@@ -76,7 +85,8 @@ async function round(name, upstreamPort) {
   }
   console.log(`node ${execFileSync(NODE, ['--version']).toString().trim()}`);
   for (const name of names) {
-    console.log(`${name} ${builds[name]}: median ${Math.round(median(results[name].map((r) => r.rps)))} req/s, ${median(results[name].map((r) => r.cpuUsPerRequest)).toFixed(1)} CPU µs/request`);
+    const [rate, cpu] = [median(results[name].map((r) => r.rate)), median(results[name].map((r) => r.cpuUs))];
+    console.log(`${name} ${builds[name]}: median ${stream ? `${rate.toFixed(1)} MiB/s` : `${Math.round(rate)} req/s`}, ${cpu.toFixed(1)} CPU µs/${stream ? 'MiB' : 'request'}`);
   }
   process.exit(0);
 })().catch((error) => {
