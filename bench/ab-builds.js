@@ -1,13 +1,14 @@
 'use strict';
 /*
- * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds] [seconds] [--stream]`:
+ * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds] [seconds] [--stream] [--access-log]`:
  * two (or more) builds of the gateway, same run, rounds in rotating order (A B, B A, ...), for
  * "what did this change buy".
  * Each round: the bench upstream (bench/upstream.js) and autocannon (50 connections, 1 KiB GET
  * on a bare route; with --stream, 8 connections of 10 MiB responses) on one core, a fresh
  * gateway process alone on the other, run as shipped (`--max-semi-space-size=16`), 3 s of
  * warm-up, then `seconds` measured. Prints each round and the medians of req/s (MiB/s) and of
- * the gateway's CPU µs per request (per MiB), from /proc, steadier than the rate.
+ * the gateway's CPU µs per request (per MiB), from /proc, steadier than the rate. --access-log
+ * runs the gateways at LOG_LEVEL=info (one access line per request, read and dropped) instead of warn.
  * BENCH_NODE picks the Node binary (e.g. Node 24 from a Node 20 host, as in bench/README.md).
  * Linux only (taskset, /proc); loopback only; everything it starts it kills.
  */
@@ -21,11 +22,12 @@ const path = require('node:path');
 const NODE = process.env.BENCH_NODE || process.execPath;
 const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 const stream = process.argv.includes('--stream');
-const positional = process.argv.slice(2).filter((arg) => arg !== '--stream');
+const accessLog = process.argv.includes('--access-log');
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const mains = positional.filter((arg) => !/^\d+$/.test(arg));
 const [rounds = '4', seconds = '10'] = positional.filter((arg) => /^\d+$/.test(arg));
 if (mains.length < 2) {
-  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds=4] [seconds=10] [--stream]\n');
+  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds=4] [seconds=10] [--stream] [--access-log]\n');
   process.exit(2);
 }
 const builds = Object.fromEntries(mains.map((main, i) => [String.fromCharCode(65 + i), path.resolve(main)]));
@@ -53,9 +55,11 @@ function load(port, secs) {
 async function round(name, upstreamPort) {
   const config = path.join(dir, 'gateway.json');
   fs.writeFileSync(config, JSON.stringify({ upstreams: { b: { targets: [`http://127.0.0.1:${upstreamPort}`] } }, routes: [{ id: 'bare', path: '/bare/*', upstream: 'b' }] }));
-  const env = { ...process.env, GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: 'warn', NODE_ENV: 'production' };
+  const env = { ...process.env, GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: accessLog ? 'info' : 'warn', NODE_ENV: 'production' };
   const gateway = start(0, ['--max-semi-space-size=16', builds[name]], env);
   const port = Number((await waitFor(gateway, /"msg":"gateway listening".*?"port":(\d+)/))[1]);
+  // Log lines are read and dropped, as a log shipper would.
+  gateway.stdout.resume();
   load(port, 3);
   const before = cpuTicks(gateway.pid);
   const result = load(port, Number(seconds));
