@@ -79,13 +79,8 @@ export class UpstreamRegistry implements OnApplicationShutdown {
   httpService(name: string): Promise<HttpService> {
     let service = this.httpServices.get(name);
     if (!service) {
-      const created = createControlPlaneHttpService(this.client(name).settings);
-      // A failed creation is not kept: the next call tries again.
-      created.catch(() => {
-        if (this.httpServices.get(name) === created) this.httpServices.delete(name);
-      });
-      this.httpServices.set(name, created);
-      service = created;
+      service = createControlPlaneHttpService(this.client(name).settings);
+      this.httpServices.set(name, service);
     }
     return service;
   }
