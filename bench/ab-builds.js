@@ -13,14 +13,13 @@
  * Linux only (taskset, /proc); loopback only; everything it starts it kills.
  */
 require('./lib/orphan-guard');
-const { pinnedChildren, waitFor } = require('./lib/pinned-children');
+const { autocannonOnCore, pinnedChildren, waitFor } = require('./lib/pinned-children');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const NODE = process.env.BENCH_NODE || process.execPath;
-const AUTOCANNON = require.resolve('autocannon/autocannon.js');
 const stream = process.argv.includes('--stream');
 const accessLog = process.argv.includes('--access-log');
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
@@ -48,8 +47,7 @@ const median = (xs) => {
 function load(port, secs) {
   // The bench upstream answers any path containing /files/big with 10 MiB.
   const [connections, target] = stream ? ['8', '/bare/files/big.bin'] : ['50', '/bare/x'];
-  const out = execFileSync('taskset', ['-c', '1', NODE, AUTOCANNON, '-c', connections, '-d', String(secs), '-j', `http://127.0.0.1:${port}${target}`], { maxBuffer: 1e8 });
-  return JSON.parse(out.toString());
+  return autocannonOnCore(NODE, 1, ['-c', connections, '-d', String(secs), `http://127.0.0.1:${port}${target}`]);
 }
 
 async function round(name, upstreamPort) {
@@ -60,9 +58,9 @@ async function round(name, upstreamPort) {
   const port = Number((await waitFor(gateway, /"msg":"gateway listening".*?"port":(\d+)/))[1]);
   // Log lines are read and dropped, as a log shipper would.
   gateway.stdout.resume();
-  load(port, 3);
+  await load(port, 3);
   const before = cpuTicks(gateway.pid);
-  const result = load(port, Number(seconds));
+  const result = await load(port, Number(seconds));
   const cpuMicros = (cpuTicks(gateway.pid) - before) * (1e6 / 100);
   gateway.kill('SIGKILL');
   await sleep(300);

@@ -11,8 +11,7 @@
  * binary. Linux only (taskset); loopback only; everything it starts it kills.
  */
 require('./lib/orphan-guard');
-const { pinnedChildren, waitFor } = require('./lib/pinned-children');
-const { execFileSync } = require('node:child_process');
+const { autocannonOnCore, pinnedChildren, waitFor } = require('./lib/pinned-children');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -36,11 +35,24 @@ function placeOf(url, functionName) {
   return own ? `gateway ${own[1].split('/')[0]}` : url;
 }
 
-function summarise(profile) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+/** Monotonic clock in µs, the clock V8 stamps profile samples with (both CLOCK_MONOTONIC on Linux). */
+const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+/** Self time per profile node, counting only samples taken in [from, to] (µs, monotonic). */
+function selfTimes(profile, from, to) {
   const self = new Map();
-  const deltas = profile.timeDeltas;
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (deltas[i] ?? 0)));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= from && at <= to) self.set(id, (self.get(id) ?? 0) + delta);
+  });
+  return self;
+}
+
+function summarise(profile, from, to) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = selfTimes(profile, from, to);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const idle = [...self].filter(([id]) => byId.get(id).callFrame.functionName === '(idle)').reduce((a, [, t]) => a + t, 0);
   const busy = total - idle;
@@ -55,7 +67,7 @@ function summarise(profile) {
     functions.set(key, (functions.get(key) ?? 0) + time);
   }
   const pct = (t) => `${((100 * t) / busy).toFixed(1).padStart(5)}%`;
-  console.log(`busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s sampled; shares of busy time:`);
+  console.log(`under load: busy ${(busy / 1e6).toFixed(2)} s of ${(total / 1e6).toFixed(2)} s sampled; shares of busy time:`);
   for (const [place, t] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${pct(t)}  ${place}`);
   console.log('\nhottest functions (self time):');
   for (const [name, t] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${pct(t)}  ${name}`);
@@ -72,15 +84,20 @@ function summarise(profile) {
   // Access lines (--policies) go to the gateway's stdout: read and dropped, as a log shipper would.
   gateway.stdout.resume();
   const headers = policies ? Object.entries(FULL_POLICY_HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`]) : [];
-  const autocannon = require.resolve('autocannon/autocannon.js');
   const load = stream ? ['-c', '8', `http://127.0.0.1:${port}${PATHS.stream}`] : ['-c', '50', `http://127.0.0.1:${port}${PATHS.json}`];
-  const result = JSON.parse(execFileSync('taskset', ['-c', '1', NODE, autocannon, '-j', '-d', seconds, ...headers, ...load], { maxBuffer: 1e8 }).toString());
+  // Only the samples taken under load count: start-up (module compilation) and shutdown (a final
+  // flush of log lines) are left out.
+  const loadFrom = nowMicros();
+  const result = await autocannonOnCore(NODE, 1, ['-d', seconds, ...headers, ...load]);
+  const loadTo = nowMicros();
   gateway.kill('SIGTERM');
   await new Promise((done) => gateway.once('exit', done));
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error('the gateway wrote no .cpuprofile');
   console.log(`load: ${result.requests.total} requests, ${(result.throughput.total / 2 ** 20).toFixed(0)} MiB in ${seconds} s (non-2xx ${result.non2xx}, errors ${result.errors})`);
-  summarise(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+  const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  if (profile.endTime < loadTo || profile.startTime > loadFrom) throw new Error('the profile does not span the load: its clock is not the monotonic clock this script reads');
+  summarise(profile, loadFrom, loadTo);
   console.log(`\nprofile: ${path.join(dir, file)}`);
   process.exit(0);
 })().catch((error) => {
