@@ -1,6 +1,6 @@
 'use strict';
 /*
- * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds] [seconds] [--stream] [--access-log]`:
+ * `node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds] [seconds] [--stream] [--access-log] [--policies]`:
  * two (or more) builds of the gateway, same run, rounds in rotating order (A B, B A, ...), for
  * "what did this change buy".
  * Each round: the bench upstream (bench/upstream.js) and autocannon (50 connections, 1 KiB GET
@@ -8,25 +8,28 @@
  * gateway process alone on the other, run as shipped (`--max-semi-space-size=16`), 3 s of
  * warm-up, then `seconds` measured. Prints each round and the medians of req/s (MiB/s) and of
  * the gateway's CPU µs per request (per MiB), from /proc, steadier than the rate. --access-log
- * runs the gateways at LOG_LEVEL=info (one access line per request, read and dropped) instead of warn.
+ * runs the gateways at LOG_LEVEL=info (one access line per request, read and dropped) instead of warn;
+ * --policies runs the full-policy route of bench/README.md instead of the bare one (access log included).
  * BENCH_NODE picks the Node binary (e.g. Node 24 from a Node 20 host, as in bench/README.md).
  * Linux only (taskset, /proc); loopback only; everything it starts it kills.
  */
 require('./lib/orphan-guard');
 const { autocannonOnCore, pinnedChildren, waitFor } = require('./lib/pinned-children');
 const { execFileSync } = require('node:child_process');
+const { gatewayConfig, apiKeyEnv, FULL_POLICY_HEADERS, PATHS } = require('./lib/variants');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const NODE = process.env.BENCH_NODE || process.execPath;
 const stream = process.argv.includes('--stream');
-const accessLog = process.argv.includes('--access-log');
+const policies = process.argv.includes('--policies');
+const accessLog = policies || process.argv.includes('--access-log');
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const mains = positional.filter((arg) => !/^\d+$/.test(arg));
 const [rounds = '4', seconds = '10'] = positional.filter((arg) => /^\d+$/.test(arg));
 if (mains.length < 2) {
-  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds=4] [seconds=10] [--stream] [--access-log]\n');
+  process.stderr.write('usage: node bench/ab-builds.js <a/dist/main.js> <b/dist/main.js> [more builds] [rounds=4] [seconds=10] [--stream] [--access-log] [--policies]\n');
   process.exit(2);
 }
 const builds = Object.fromEntries(mains.map((main, i) => [String.fromCharCode(65 + i), path.resolve(main)]));
@@ -46,14 +49,17 @@ const median = (xs) => {
 
 function load(port, secs) {
   // The bench upstream answers any path containing /files/big with 10 MiB.
-  const [connections, target] = stream ? ['8', '/bare/files/big.bin'] : ['50', '/bare/x'];
-  return autocannonOnCore(NODE, 1, ['-c', connections, '-d', String(secs), `http://127.0.0.1:${port}${target}`]);
+  const [connections, target] = stream ? ['8', policies ? PATHS.stream : '/bare/files/big.bin'] : ['50', policies ? PATHS.json : '/bare/x'];
+  const headers = policies ? Object.entries(FULL_POLICY_HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`]) : [];
+  return autocannonOnCore(NODE, 1, ['-c', connections, '-d', String(secs), ...headers, `http://127.0.0.1:${port}${target}`]);
 }
 
 async function round(name, upstreamPort) {
   const config = path.join(dir, 'gateway.json');
-  fs.writeFileSync(config, JSON.stringify({ upstreams: { b: { targets: [`http://127.0.0.1:${upstreamPort}`] } }, routes: [{ id: 'bare', path: '/bare/*', upstream: 'b' }] }));
-  const env = { ...process.env, GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: accessLog ? 'info' : 'warn', NODE_ENV: 'production' };
+  const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+  const settings = policies ? gatewayConfig(upstreamUrl, { routes: 10, full: true }) : { upstreams: { b: { targets: [upstreamUrl] } }, routes: [{ id: 'bare', path: '/bare/*', upstream: 'b' }] };
+  fs.writeFileSync(config, JSON.stringify(settings));
+  const env = { ...process.env, ...(policies ? apiKeyEnv() : {}), GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: accessLog ? 'info' : 'warn', NODE_ENV: 'production' };
   const gateway = start(0, ['--max-semi-space-size=16', builds[name]], env);
   const port = Number((await waitFor(gateway, /"msg":"gateway listening".*?"port":(\d+)/))[1]);
   // Log lines are read and dropped, as a log shipper would.
