@@ -1,12 +1,13 @@
 'use strict';
 /*
- * `node bench/profile.js [dist/main.js] [seconds=8] [--policies|--stream]`: where the gateway's CPU goes.
+ * `node bench/profile.js [dist/main.js] [seconds=8] [--policies|--stream] [--peer]`: where the gateway's CPU goes.
  * Runs the build under `--cpu-prof` on one core (as shipped: `--max-semi-space-size=16`), the
  * bench upstream and autocannon (50 connections, 1 KiB GET) on the other, then stops the
  * gateway with SIGTERM so V8 writes the profile, and prints self time grouped by where the code
  * lives (the gateway's own modules, each package in node_modules, Node's internals, GC) and the
  * 25 hottest functions. `--policies` profiles the full-policy route of bench/README.md, `--stream`
- * the 10 MiB responses (8 connections). The
+ * the 10 MiB responses (8 connections). `--peer` profiles the peer (bench/peer-fastify-proxy.js)
+ * under the same load instead, for a side-by-side reading. The
  * .cpuprofile is kept for a flame graph (Chrome DevTools, speedscope). BENCH_NODE picks the Node
  * binary. Linux only (taskset); loopback only; everything it starts it kills.
  */
@@ -21,6 +22,7 @@ const NODE = process.env.BENCH_NODE || process.execPath;
 const args = process.argv.slice(2);
 const policies = args.includes('--policies');
 const stream = args.includes('--stream');
+const peer = args.includes('--peer');
 const [main = 'dist/main.js', seconds = '8'] = args.filter((a) => !a.startsWith('--'));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'));
 const { start } = pinnedChildren(NODE, dir);
@@ -79,8 +81,11 @@ function summarise(profile, from, to) {
   const config = path.join(dir, 'gateway.json');
   fs.writeFileSync(config, JSON.stringify(gatewayConfig(`http://127.0.0.1:${upstreamPort}`, policies ? { routes: 10, full: true } : { routes: 10 })));
   const env = { ...process.env, ...(policies ? apiKeyEnv() : {}), GATEWAY_CONFIG: config, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1', LOG_LEVEL: policies ? 'info' : 'warn', NODE_ENV: 'production' };
-  const gateway = start(0, ['--max-semi-space-size=16', '--cpu-prof', `--cpu-prof-dir=${dir}`, path.resolve(main)], env);
-  const port = Number((await waitFor(gateway, /"msg":"gateway listening".*?"port":(\d+)/))[1]);
+  const profiled = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  const gateway = peer
+    ? start(0, [...profiled, path.join(__dirname, 'peer-fastify-proxy.js')], { ...process.env, BENCH_UPSTREAM: `http://127.0.0.1:${upstreamPort}` })
+    : start(0, ['--max-semi-space-size=16', ...profiled, path.resolve(main)], env);
+  const port = Number((await waitFor(gateway, peer ? /"ready":true,"port":(\d+)/ : /"msg":"gateway listening".*?"port":(\d+)/))[1]);
   // Access lines (--policies) go to the gateway's stdout: read and dropped, as a log shipper would.
   gateway.stdout.resume();
   const headers = policies ? Object.entries(FULL_POLICY_HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`]) : [];
