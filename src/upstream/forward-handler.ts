@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { writeReleasingChunk } from './chunk-release';
 import { parseHeaders } from './undici-parts';
 import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
 
@@ -66,7 +67,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     // undici hands over an empty chunk each time it resumes a paused socket: nothing to write
     // (written, each would be a call into the socket for no byte).
     if (sink === null || this.settled || chunk.length === 0) return true;
-    return sink.write(chunk);
+    return writeReleasingChunk(sink, chunk);
   }
 
   onComplete(): void {
