@@ -3,14 +3,15 @@ import pino, { type DestinationStream } from 'pino';
 /** How long a log line may wait in the buffer when traffic is too light to fill it. */
 const FLUSH_INTERVAL_MS = 200;
 /**
- * Lines collect until about this many characters (about a hundred access lines), then go out
- * together. Each write is a hand-off to a libuv worker thread and back; at 4 KiB a batch those
- * hand-offs took about 8% of the full-policy route's CPU on Node 24, at 32 KiB under 3%.
+ * Lines collect until about this many characters (about 350 access lines), then go out together.
+ * Each write is a hand-off to a libuv worker thread and back; on the full-policy route on Node 24
+ * a batch of 4 KiB cost 85.8 CPU µs per request, 32 KiB 79.3, 128 KiB about 3% less again
+ * (bench/ab-builds.js --policies). The 200 ms timer still bounds how long a line waits.
  */
-const BATCH_CHARS = 32 * 1024;
+const BATCH_CHARS = 128 * 1024;
 
 /**
- * stdout for the log lines, written in batches: lines collect until 32 KiB, then go out in one
+ * stdout for the log lines, written in batches: lines collect until 128 KiB, then go out in one
  * asynchronous write, and a timer flushes what a quiet period leaves behind. One write per line
  * was measured at about a tenth of a proxied request's CPU on this 2-core machine.
  *
