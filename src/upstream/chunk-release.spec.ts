@@ -40,6 +40,18 @@ describe('writeReleasingChunk, through a real HTTP response on 127.0.0.1', () =>
     return Buffer.concat(parts);
   }
 
+  /** Writes `chunks` with writeReleasingChunk and ends; resolves with what the client read once the response has finished ('finish' comes after every write's callback). */
+  async function sendThroughResponse(chunks: Buffer[]): Promise<Buffer> {
+    let finished!: Promise<unknown>;
+    const body = await exchange((res) => {
+      finished = once(res, 'finish');
+      for (const chunk of chunks) writeReleasingChunk(res, chunk);
+      res.end();
+    });
+    await finished;
+    return body;
+  }
+
   it(
     CAN_FREE
       ? 'frees a chunk that spans its whole buffer once the response has flushed it, and the client gets every byte'
@@ -47,14 +59,7 @@ describe('writeReleasingChunk, through a real HTTP response on 127.0.0.1', () =>
     async () => {
       const chunks = [ownedBuffer(64 * 1024, 1), ownedBuffer(64 * 1024, 2)];
       const expected = Buffer.concat(chunks);
-      let finished!: Promise<unknown>;
-      const body = await exchange((res) => {
-        finished = once(res, 'finish');
-        for (const chunk of chunks) writeReleasingChunk(res, chunk);
-        res.end();
-      });
-      // 'finish' comes after every write's callback: by then each chunk has been dealt with.
-      await finished;
+      const body = await sendThroughResponse(chunks);
       expect(body.equals(expected)).toBe(true);
       expect(chunks.map((chunk) => chunk.byteLength)).toEqual(CAN_FREE ? [0, 0] : [64 * 1024, 64 * 1024]);
     },
@@ -63,14 +68,7 @@ describe('writeReleasingChunk, through a real HTTP response on 127.0.0.1', () =>
   it('never frees a chunk that shares its buffer (a view into part of it): the rest of the buffer stays readable', async () => {
     const whole = ownedBuffer(128 * 1024, 3);
     const copyOfWhole = Buffer.from(whole);
-    const firstHalf = whole.subarray(0, 64 * 1024);
-    let finished!: Promise<unknown>;
-    const body = await exchange((res) => {
-      finished = once(res, 'finish');
-      writeReleasingChunk(res, firstHalf);
-      res.end();
-    });
-    await finished;
+    const body = await sendThroughResponse([whole.subarray(0, 64 * 1024)]);
     expect(body.equals(copyOfWhole.subarray(0, 64 * 1024))).toBe(true);
     expect(whole.byteLength).toBe(128 * 1024);
     expect(whole.equals(copyOfWhole)).toBe(true);
@@ -78,13 +76,7 @@ describe('writeReleasingChunk, through a real HTTP response on 127.0.0.1', () =>
 
   it('leaves small chunks (under 8 KiB) to the collector', async () => {
     const small = ownedBuffer(4 * 1024, 4);
-    let finished!: Promise<unknown>;
-    const body = await exchange((res) => {
-      finished = once(res, 'finish');
-      writeReleasingChunk(res, small);
-      res.end();
-    });
-    await finished;
+    const body = await sendThroughResponse([small]);
     expect(body.equals(ownedBuffer(4 * 1024, 4))).toBe(true);
     expect(small.byteLength).toBe(4 * 1024);
   });
