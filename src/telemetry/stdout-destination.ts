@@ -23,7 +23,7 @@ export class StdoutDestination implements DestinationStream {
   // No minLength of its own: the batches are made here, and it writes each as it comes.
   private readonly stream = pino.destination({ dest: 1, sync: false });
   private pending = '';
-  private readonly timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS);
+  private readonly timer = setInterval(() => this.release(), FLUSH_INTERVAL_MS);
 
   constructor() {
     // The timer must not keep a stopping process alive.
@@ -35,16 +35,13 @@ export class StdoutDestination implements DestinationStream {
     if (this.pending.length >= BATCH_CHARS) this.release();
   }
 
-  /** Writes out everything buffered; for start-up lines that scripts wait for, and before exit. */
+  /**
+   * Hands everything buffered to sonic-boom; for start-up lines that scripts wait for, and before
+   * exit (what sonic-boom still holds then, pino's own exit hook writes synchronously).
+   */
   flush(callback?: (error?: Error) => void): void {
     this.release();
     this.stream.flush(callback);
-  }
-
-  close(): void {
-    clearInterval(this.timer);
-    this.release();
-    this.stream.flushSync();
   }
 
   /** Hands the lines collected so far to sonic-boom, in one piece. */

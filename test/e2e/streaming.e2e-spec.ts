@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { Agent, request } from 'undici';
+import { settled } from '../support/gc-figures';
 import { call } from '../support/http';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { startUpstream, type UpstreamFixture } from '../support/upstream-fixture';
@@ -290,12 +291,7 @@ describe('streaming through the gateway process: 200 MiB each way with bounded m
     const round = (gateway.stderr().match(/^gc-counts /gm)?.length ?? 0) + 1;
     const line = new RegExp(`^gc-counts ${round} (.*)$`, 'm');
     gateway.child.kill('SIGUSR2');
-    const deadline = Date.now() + 10_000;
-    let match = line.exec(gateway.stderr());
-    while (match === null && Date.now() < deadline) {
-      await delay(20);
-      match = line.exec(gateway.stderr());
-    }
+    const match = await settled(async () => line.exec(gateway.stderr()), (m) => m !== null, 10_000);
     if (match === null) throw new Error(`no "gc-counts ${round}" line on the gateway's stderr`);
     return (JSON.parse(match[1]) as { major: number }).major;
   }
