@@ -74,22 +74,26 @@ export function createGatewayServer(handler: RequestHandler, options: GatewaySer
     if (closing.has(req.socket)) return;
     const context = createRequestContext(req);
     const end = (context.end = new RequestEnd(res));
-    res.setHeader('x-request-id', context.requestId);
     options.observer.track(req, res, context, end);
     cls.runWith(context, () => {
       const refusal = requestHeadRefusal(req, expectsContinue, options.bodyLimitBytes) ?? drainRefusal(req, options);
       if (refusal !== null) {
         context.code = refusal.code;
         closing.add(req.socket);
-        writeErrorResponse(res, refusal, null, context.traceId, { connection: 'close' });
+        writeErrorResponse(res, refusal, context, null, { connection: 'close' });
         return;
       }
       if (expectsContinue) res.writeContinue();
       gate.admitted();
       end.onEnd(gate.finished);
       const proxy = options.proxy.current;
-      if (proxy === null || isManagementPath(req.url!, options.managementPrefix)) handler(req, res);
-      else proxy.handle(req, res);
+      if (proxy !== null && !isManagementPath(req.url!, options.managementPrefix)) {
+        proxy.handle(req, res);
+        return;
+      }
+      // Fastify writes the management endpoints' responses; the proxy's writers add the id themselves (gateway-response-headers.ts).
+      res.setHeader('x-request-id', context.requestId);
+      handler(req, res);
     });
   };
   // Host rules are checked here rather than by Node, so the answer is the JSON error of docs/errors.md. Long
@@ -140,7 +144,7 @@ function drainRefusal(req: IncomingMessage, options: GatewayServerOptions): Gate
 export function handleFrameworkError(error: Error, _request: unknown, reply: { raw: ServerResponse }): void {
   const context = ClsServiceManager.getClsService<RequestContext>().get();
   if (context) context.code = 'bad_request';
-  writeErrorResponse(reply.raw, new GatewayError('bad_request', error.message), null, context?.traceId ?? null);
+  writeErrorResponse(reply.raw, new GatewayError('bad_request', error.message), context);
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { addGatewayHeaders } from '../trace/gateway-response-headers';
+import type { RequestContext } from '../trace/request-context';
 import { GatewayError } from './gateway-error';
 
 export interface ErrorBody {
@@ -20,14 +22,15 @@ export function errorBody(error: GatewayError, route: string | null, traceId: st
 /**
  * Writes a gateway error as the JSON of docs/errors.md "Errors and status codes" straight onto the Node response. Used by the
  * exception filter and by the raw-server guards (absolute-form targets, CONNECT), so there is
- * one error format. If the response has already started, the only honest signal left is to
- * cut the connection.
+ * one error format. The body names the request's trace (`context`), and the response carries the
+ * gateway's own headers (X-Request-Id, RateLimit-*). If the response has already started, the
+ * only honest signal left is to cut the connection.
  */
 export function writeErrorResponse(
   res: ServerResponse,
   error: GatewayError,
+  context: RequestContext | undefined,
   route: string | null = null,
-  traceId: string | null = null,
   extraHeaders: Readonly<Record<string, string | string[]>> = {},
 ): void {
   if (res.headersSent) {
@@ -35,9 +38,10 @@ export function writeErrorResponse(
     return;
   }
   if (res.destroyed) return;
-  const payload = JSON.stringify(errorBody(error, route, traceId));
+  const payload = JSON.stringify(errorBody(error, route, context?.traceId ?? null));
   // Extra headers come last: they may be the error's own, edited by the route's plugins.
   res.writeHead(error.status, {
+    ...addGatewayHeaders({}, context),
     ...error.headers,
     ...extraHeaders,
     'content-type': 'application/json; charset=utf-8',

@@ -41,7 +41,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const route = request.gatewayRoute ?? null;
     const call = context?.plugins ?? null;
     const headers = route !== null && call !== null ? this.pluginHeaders(route.binding.plugins, call, error) : {};
-    writeErrorResponse(reply.raw, error, route?.id ?? null, context?.traceId ?? null, headers);
+    writeErrorResponse(reply.raw, error, context, route?.id ?? null, headers);
   }
 
   /**

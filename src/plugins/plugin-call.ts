@@ -2,6 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { GatewayErrorCode } from '../errors/error-catalogue';
 import { GatewayError } from '../errors/gateway-error';
 import { clientAddress } from '../proxy/client-address';
+import { addGatewayHeaders } from '../trace/gateway-response-headers';
 import type { RequestContext } from '../trace/request-context';
 import type { PluginRequest, PluginResponse } from './gateway-plugin';
 
@@ -69,7 +70,7 @@ export class PluginCall implements PluginRequest {
   respond(status: number, headers: OutgoingHttpHeaders = {}): void {
     if (this.answered) throw new Error('a plugin already answered this request');
     this.answered = true;
-    this.response.writeHead(status, { ...headers, 'content-length': 0 });
+    this.response.writeHead(status, { ...addGatewayHeaders({}, this.context), ...headers, 'content-length': 0 });
     this.response.end();
   }
 }

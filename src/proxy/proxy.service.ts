@@ -99,7 +99,7 @@ export class ProxyService {
               discarded = true;
               return discardSink();
             }
-            return startResponse(res, head, cancellation, context.plugins === null ? null : { call: context.plugins, chain: route.binding.plugins });
+            return startResponse(res, head, cancellation, context, context.plugins === null ? null : { call: context.plugins, chain: route.binding.plugins });
           },
           progress,
         );

@@ -2,7 +2,7 @@ import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard, type ThrottlerModuleOptions, type ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
-import type { ProxiedReply, ProxiedRequest } from '../proxy/proxied-request';
+import type { ProxiedRequest } from '../proxy/proxied-request';
 import { ClsService } from 'nestjs-cls';
 import { GATEWAY_CONFIG } from '../config/config.tokens';
 import type { GatewayConfig, RateLimitFailMode, RateLimitSettings } from '../config/gateway-config.types';
@@ -44,7 +44,7 @@ export class RouteThrottler extends ThrottlerGuard {
   check(context: ExecutionContext, request: ProxiedRequest, rateLimit: RateLimitSettings): boolean | Promise<boolean> {
     if (this.memory !== null) {
       const key = this.generateKey(context, this.trackerOf(request));
-      this.apply(context, rateLimit.limit, rateLimit.windowMs, this.memory.hit(key, rateLimit.windowMs, rateLimit.limit));
+      this.apply(rateLimit.limit, rateLimit.windowMs, this.memory.hit(key, rateLimit.windowMs, rateLimit.limit));
       return true;
     }
     return this.handleRequest({
@@ -76,12 +76,12 @@ export class RouteThrottler extends ThrottlerGuard {
       if (this.failMode === 'open') return true;
       throw new GatewayError('rate_limit_unavailable', 'the rate-limit store cannot answer', { 'retry-after': '1' });
     }
-    this.apply(context, limit, ttl, record);
+    this.apply(limit, ttl, record);
     return true;
   }
 
   /** The store's answer as the client sees it: RateLimit-* headers on the response, or 429 with them and Retry-After. */
-  private apply(context: ExecutionContext, limit: number, ttl: number, record: ThrottlerStorageRecord): void {
+  private apply(limit: number, ttl: number, record: ThrottlerStorageRecord): void {
     const remaining = String(Math.max(0, limit - record.totalHits));
     const reset = String(record.timeToExpire);
     if (record.isBlocked) {
@@ -92,10 +92,8 @@ export class RouteThrottler extends ThrottlerGuard {
         'retry-after': String(record.timeToBlockExpire),
       });
     }
-    const res = context.switchToHttp().getResponse<ProxiedReply>().raw;
-    res.setHeader('ratelimit-limit', limit);
-    res.setHeader('ratelimit-remaining', remaining);
-    res.setHeader('ratelimit-reset', reset);
+    const requestContext = this.cls.get();
+    if (requestContext) requestContext.responseHeaders = { 'ratelimit-limit': String(limit), 'ratelimit-remaining': remaining, 'ratelimit-reset': reset };
   }
 
   /** The throttler's tracker hook: the request's tracker for its route's `rateLimit.key`. */

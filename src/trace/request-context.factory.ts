@@ -32,6 +32,7 @@ export function createRequestContext(req: IncomingMessage): RequestContext {
     plugins: null,
     upgraded: false,
     end: null,
+    responseHeaders: null,
   };
 }
 

@@ -36,4 +36,6 @@ export interface RequestContext extends ClsStore {
   upgraded: boolean;
   /** When the request is over (response or connection closed); null for CONNECT, which has no response. */
   end: RequestEnd | null;
+  /** Headers a policy adds to this request's response, whoever writes it (RateLimit-*); see gateway-response-headers.ts. */
+  responseHeaders: Readonly<Record<string, string>> | null;
 }

@@ -9,6 +9,7 @@ import { clientResponseHeaders } from '../proxy/request-headers';
 import { startResponse, type ResponsePlugins } from '../proxy/response-start';
 import type { CompiledRoute } from '../routing/compiled-route';
 import type { RequestCancellation } from '../timeout/request-cancellation';
+import { addGatewayHeaders } from '../trace/gateway-response-headers';
 import type { RequestContext } from '../trace/request-context';
 import type { UpstreamClient, UpstreamRequest } from '../upstream/upstream-client';
 import { isConnectFailure, mapUpstreamError, noHealthyTarget } from '../upstream/upstream-error-mapper';
@@ -62,7 +63,7 @@ export class WebSocketForwarder {
       { ...request, body: null, protocol },
       (head) => {
         context.upstreamHeadersAt = performance.now();
-        return startResponse(res, head, cancellation, plugins);
+        return startResponse(res, head, cancellation, context, plugins);
       },
       (statusCode, headers, upstreamSocket) => this.switchProtocols(statusCode, headers, upstreamSocket, { route, context, cancellation, res, upgrade, plugins }),
     );
@@ -86,9 +87,9 @@ export class WebSocketForwarder {
     context.upstreamHeadersAt = performance.now();
     context.upgraded = true;
     res.statusCode = statusCode;
-    const out = clientResponseHeaders(headers);
+    const out = addGatewayHeaders(clientResponseHeaders(headers), context);
     if (plugins !== null) runResponsePlugins(plugins.chain, new PluginResponseHead(statusCode, plugins.call, out));
-    client.write(switchingHead(statusCode, headers, out, res.getHeader('x-request-id')));
+    client.write(switchingHead(statusCode, headers, out));
     const open = this.metrics.websocketsOpen.labels({ route: route.id });
     open.inc();
     context.end?.onEnd(() => open.dec());
@@ -96,12 +97,11 @@ export class WebSocketForwarder {
   }
 }
 
-/** The 101 as the client gets it: the upstream's headers (Upgrade and Connection included, which a normal response drops) and the request id. */
-function switchingHead(statusCode: number, upstream: IncomingHttpHeaders, edited: Record<string, string | string[]>, requestId: unknown): string {
+/** The 101 as the client gets it: the upstream's headers (Upgrade and Connection included, which a normal response drops) with the gateway's and the plugins' edits. */
+function switchingHead(statusCode: number, upstream: IncomingHttpHeaders, edited: Record<string, string | string[]>): string {
   const lines = [`HTTP/1.1 ${statusCode} Switching Protocols`, `Connection: Upgrade`, `Upgrade: ${String(upstream.upgrade ?? 'websocket')}`];
   for (const [name, value] of Object.entries(edited)) {
     for (const one of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${one}`);
   }
-  if (typeof requestId === 'string') lines.push(`x-request-id: ${requestId}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
 }

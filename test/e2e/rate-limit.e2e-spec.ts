@@ -3,6 +3,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { expectGatewayError } from '../support/gateway-error-assertions';
 import { call, type TestResponse } from '../support/http';
 import { samplesOf } from '../support/metrics-text';
+import { closedPort } from '../support/upstream-fixture';
 import { testResources } from '../support/test-resources';
 
 /*
@@ -52,6 +53,29 @@ describe('rate limits in memory', () => {
     // The refused request was not counted against the new window.
     expect(rateHeaders(reopened).remaining).toBe('4');
   }, 15_000);
+
+  it("the gateway's RateLimit-* headers replace an upstream's own, and a failed upstream's 502 carries them too", async () => {
+    const upstream = await resources.upstream((_req, res) => {
+      res.writeHead(200, { 'ratelimit-limit': '1000', 'ratelimit-remaining': '999', 'ratelimit-reset': '60' });
+      res.end('ok');
+    });
+    const gateway = await resources.gatewayWith({
+      upstreams: { app: { targets: [upstream.url] }, gone: { targets: [`http://127.0.0.1:${await closedPort()}`] } },
+      routes: [
+        { id: 'echoing', path: '/echoing', upstream: 'app', rateLimit: { limit: 3, windowMs: 60_000, key: 'ip' } },
+        { id: 'failing', path: '/failing', upstream: 'gone', rateLimit: { limit: 3, windowMs: 60_000, key: 'ip' } },
+      ],
+    });
+    const passed = await call(`${gateway.url}/echoing`);
+    expect(passed.status).toBe(200);
+    // Sent twice, undici would hand over both values as an array.
+    expect(passed.headers['ratelimit-limit']).toBe('3');
+    expect(passed.headers['ratelimit-remaining']).toBe('2');
+    expect(passed.headers['ratelimit-reset']).toMatch(/^(59|60)$/);
+    const failed = await call(`${gateway.url}/failing`);
+    expectGatewayError({ status: failed.status, headers: failed.headers, text: failed.text }, 502, 'upstream_unreachable', 'failing');
+    expect(rateHeaders(failed)).toMatchObject({ limit: '3', remaining: '2' });
+  });
 
   it('key header:<name> keeps a budget per header value, and requests without the header share their address’s', async () => {
     const upstream = await resources.upstream();

@@ -84,7 +84,9 @@ describe('trace context and logging (docs/observability.md "Trace context and re
       req.on('end', () => {
         setTimeout(() => {
           if (res.destroyed) return;
-          res.writeHead(statusOf(req.url ?? ''), { 'content-type': 'application/json' });
+          // An upstream that sets an X-Request-Id of its own (/own-id/): the gateway's must win.
+          const ownId = req.url?.includes('/own-id/') ? { 'x-request-id': 'set-by-the-upstream' } : {};
+          res.writeHead(statusOf(req.url ?? ''), { 'content-type': 'application/json', ...ownId });
           res.end(JSON.stringify({ url: req.url, bytes, requestId: req.headers['x-request-id'] ?? null }));
         }, Math.floor(Math.random() * 51));
       });
@@ -362,6 +364,13 @@ describe('trace context and logging (docs/observability.md "Trace context and re
       const ids = new Set<string>();
       for (let i = 0; i < 5; i++) ids.add(headerOf((await call(`${gateway.url}/burst/fresh`)).headers, 'x-request-id'));
       expect(ids.size).toBe(5);
+    });
+
+    it("replaces an X-Request-Id the upstream's response sets: the client gets the gateway's, once", async () => {
+      const res = await call(`${gateway.url}/burst/own-id/x`, { headers: { 'x-request-id': `own-${RUN}` } });
+      expect(res.status).toBe(200);
+      // Sent twice, undici would hand over both values as an array.
+      expect(res.headers['x-request-id']).toBe(`own-${RUN}`);
     });
 
     it('is returned on a response the upstream never produced (404)', async () => {
