@@ -75,7 +75,7 @@ export class AppModule {
        *   3. RateLimitGuard       the route's rateLimit (@nestjs/throttler; memory or Redis); 429 rate_limited,
        *                           503 rate_limit_unavailable with rateLimitFailMode closed
        *   4. ConcurrencyGuard     route permit, then upstream permit; 429 concurrency_limit / queue_timeout
-       *   5. DeadlineGuard        the request's AbortSignal: route timeoutMs (504) and client abort (499)
+       *   5. DeadlineGuard        the request's cancellation signal: route timeoutMs (504) and client abort (499)
        *   6. ProxyService         stream to the upstream and back, retrying where allowed;
        *                           the plugins' onResponse on the way back, onComplete at the end
        * Errors from any step     GatewayExceptionFilter, the JSON of docs/errors.md "Errors and status codes"

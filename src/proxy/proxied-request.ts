@@ -13,7 +13,7 @@ export class ProxiedRequest {
   gatewayRoute: CompiledRoute | null = null;
   /** The path to request upstream, after normalisation and rewrite. */
   gatewayUpstreamPath = '';
-  /** The request's upstream AbortSignal and deadline (set by DeadlineGuard). */
+  /** The request's upstream cancellation signal and deadline (set by DeadlineGuard). */
   gatewayCancellation: RequestCancellation | null = null;
 
   constructor(readonly raw: IncomingMessage) {}

@@ -7,7 +7,7 @@ const STALE_SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 /**
  * When a failed attempt is tried again (docs/policies.md "Retries": `retry`, and broken connections before any response).
- * Retries go to the next target and stay within the route's deadline (the same AbortSignal).
+ * Retries go to the next target and stay within the route's deadline (the same cancellation signal).
  */
 export class RetryPolicy {
   private readonly retries: number;

@@ -6,7 +6,7 @@ import { DeadlineQueue } from './deadline-queue';
 import { RequestCancellation } from './request-cancellation';
 
 /**
- * Gives every proxied request its RequestCancellation: one AbortSignal, aborted on the route's
+ * Gives every proxied request its RequestCancellation: one cancellation signal, aborted on the route's
  * `timeoutMs` (504) or on client disconnect (499); the upstream call takes that signal, so
  * either event cancels the upstream request at once.
  *

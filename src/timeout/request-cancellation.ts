@@ -2,18 +2,23 @@ import type { ServerResponse } from 'node:http';
 import { GatewayError } from '../errors/gateway-error';
 import type { RequestEnd } from '../lifecycle/request-end';
 import type { RequestContext } from '../trace/request-context';
+import type { CancelSignal } from './cancel-signal';
 import type { Deadline, DeadlineQueue } from './deadline-queue';
 
 export const clientClosed = (): GatewayError => new GatewayError('client_closed', 'the client closed the connection');
 
 /**
- * The AbortSignal that owns one proxied request's upstream work. It is aborted when the route's
- * `timeoutMs` passes before response headers arrive (reason: 504 upstream_timeout) or when the
- * client goes away first (reason: client_closed, logged as 499). The reason is a GatewayError,
- * so failures are told apart by type, never by message.
+ * The signal that owns one proxied request's upstream work (a CancelSignal: an AbortSignal's
+ * interface without an EventTarget). It is aborted when the route's `timeoutMs` passes before
+ * response headers arrive (reason: 504 upstream_timeout) or when the client goes away first
+ * (reason: client_closed, logged as 499). The reason is a GatewayError, so failures are told
+ * apart by type, never by message.
  */
-export class RequestCancellation {
-  private readonly controller = new AbortController();
+export class RequestCancellation implements CancelSignal {
+  aborted = false;
+  reason: GatewayError | undefined = undefined;
+  /** Usually one at a time: the current attempt's. */
+  private listeners: (() => void)[] = [];
   private deadline: Deadline | null;
 
   constructor(
@@ -28,8 +33,17 @@ export class RequestCancellation {
   }
 
   /** Aborted on the deadline or when the request ends unfinished; the upstream call takes it and stops at once. */
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): CancelSignal {
+    return this;
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    const at = this.listeners.indexOf(listener);
+    if (at !== -1) this.listeners.splice(at, 1);
   }
 
   /** Response headers arrived: the deadline no longer applies; the body streams for as long as it needs. */
@@ -52,6 +66,11 @@ export class RequestCancellation {
   };
 
   private abort(reason: GatewayError): void {
-    this.controller.abort(reason);
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener();
   }
 }

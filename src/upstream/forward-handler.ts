@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { writeReleasingChunk } from './chunk-release';
 import { parseHeaders } from './undici-parts';
 import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
+import type { CancelSignal } from '../timeout/cancel-signal';
 
 /**
  * One attempt of a proxied request as an undici dispatch handler: the response is written
@@ -25,7 +26,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
   private settled = false;
 
   constructor(
-    private readonly signal: AbortSignal,
+    private readonly signal: CancelSignal,
     private readonly sinkFactory: ResponseSinkFactory,
     private readonly progress: AttemptProgress,
     protected readonly resolve: () => void,

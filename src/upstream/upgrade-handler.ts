@@ -3,6 +3,7 @@ import { parseHeaders } from './undici-parts';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ForwardHandler } from './forward-handler';
 import type { AttemptProgress, ResponseSinkFactory } from './upstream-client';
+import type { CancelSignal } from '../timeout/cancel-signal';
 
 /** The upstream switched protocols: its 101 head and the socket, now a raw tunnel end. */
 export type OnUpgraded = (statusCode: number, headers: IncomingHttpHeaders, socket: Duplex) => void;
@@ -13,7 +14,7 @@ export type OnUpgraded = (statusCode: number, headers: IncomingHttpHeaders, sock
  */
 export class UpgradeHandler extends ForwardHandler {
   constructor(
-    signal: AbortSignal,
+    signal: CancelSignal,
     sinkFactory: ResponseSinkFactory,
     progress: AttemptProgress,
     resolve: () => void,

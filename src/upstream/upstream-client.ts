@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { UpstreamSettings } from '../config/gateway-config.types';
 import type { OnUpgraded } from './upgrade-handler';
 import type { UpstreamTarget } from './upstream-target';
+import type { CancelSignal } from '../timeout/cancel-signal';
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -11,7 +12,7 @@ export interface UpstreamRequest {
   readonly headers: Record<string, string | string[]>;
   readonly body: Readable | null;
   /** Owned by the request: aborting it cancels the upstream call at once. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
 }
 
 export interface UpstreamResponseHead {
