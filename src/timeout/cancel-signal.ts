@@ -3,7 +3,7 @@
  * AbortSignal it uses, so an AbortSignal fits as well. RequestCancellation is one without an
  * AbortController behind it: on Node an AbortSignal is an EventTarget, and creating one, adding
  * its listener (a Map per signal) and removing it again came to about 1.5% of a proxied
- * request's CPU on Node 24 (bench/README.md "Where the time goes").
+ * request's CPU on Node 24 (bench/README.md "What each change bought").
  */
 export interface CancelSignal {
   readonly aborted: boolean;
