@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
-const { benchVariants, PATHS, AGAINST_BARE } = require('./lib/variants');
+const { benchVariants, withCopies, PATHS, AGAINST_BARE } = require('./lib/variants');
 const { median, ratio } = require('./lib/stats');
 const { cpusAllowed, listeningPorts } = require('./lib/procfs');
 const { renderText, renderMarkdown } = require('./lib/report');
@@ -29,10 +29,13 @@ const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [options])
   --quick              smoke run: 1 s warm-up, 1 s measured, 1 round, short micro-benchmark
   --policies           add the "all policies on" gateway variant
   --cases=LIST         comma-separated subset of proxy,stream,routing (default: all)
-  --variants=LIST      only these variants (names as in bench/lib/variants.js, e.g. gateway,peer,gateway-full)
+  --variants=LIST      only these variants (names as in bench/lib/variants.js, e.g. gateway,peer,gateway-full;
+                       gateway-full#2 adds a second, identical process of gateway-full)
   --warmup=S           warm-up seconds per run            (env BENCH_WARMUP, default 2)
   --duration=S         measured seconds per run           (env BENCH_DURATION, default 10)
   --rounds=N           rounds alternating the variants    (env BENCH_ROUNDS, default 4)
+  --fresh              a new process of every proxy for each round of the 1 KiB case, so the
+                       median is also one over processes (env BENCH_FRESH=1)
   --no-pin             do not pin processes with taskset  (env BENCH_PIN=0)
   --report=FILE        print the tables of a saved results JSON again (no benchmark)
   --help
@@ -59,7 +62,7 @@ function parseSettings(argv, env) {
     else values[m[1]] = m[2];
   }
   for (const f of flags) {
-    if (!['quick', 'policies', 'no-pin', 'help'].includes(f)) throw new UsageError(`unknown option --${f}\n\n${USAGE}`);
+    if (!['quick', 'policies', 'no-pin', 'fresh', 'help'].includes(f)) throw new UsageError(`unknown option --${f}\n\n${USAGE}`);
   }
   for (const k of Object.keys(values)) {
     if (!['cases', 'variants', 'warmup', 'duration', 'rounds', 'report'].includes(k)) throw new UsageError(`unknown option --${k}=\n\n${USAGE}`);
@@ -88,6 +91,7 @@ function parseSettings(argv, env) {
     cases: [...cases],
     variants: values.variants === undefined ? null : new Set(values.variants.split(',').map((v) => v.trim()).filter(Boolean)),
     pinRequested: !flags.has('no-pin') && env.BENCH_PIN !== '0',
+    fresh: flags.has('fresh') || env.BENCH_FRESH === '1',
     warmupSec: number('warm-up', values.warmup, 'BENCH_WARMUP', defaults.warmupSec, 0, 120, false),
     durationSec: number('duration', values.duration, 'BENCH_DURATION', defaults.durationSec, 1, 300, false),
     rounds: number('rounds', values.rounds, 'BENCH_ROUNDS', defaults.rounds, 1, 20, true),
@@ -464,6 +468,7 @@ function estimateSeconds(settings, proxyCount, streamCount) {
   let s = 20; // start-up of the servers and the sanity checks
   if (settings.cases.includes('routing')) s += 5 + (settings.microIterations * settings.microRounds * 3 * 600) / 1e9;
   s += settings.rounds * proxyCount * (settings.warmupSec + settings.durationSec + 2.5);
+  if (settings.fresh) s += (settings.rounds - 1) * proxyCount * 4; // a new proxy per round
   s += settings.rounds * streamCount * (settings.streamWarmupSec + settings.streamDurationSec + 2.5);
   return s;
 }
@@ -488,7 +493,7 @@ async function main() {
 
   // Which variants run: the routing case adds the 10k table to the 1 KiB rounds. The configs
   // need the upstream's URL, so the selection is made on names here and resolved later.
-  const { proxyNames, streamNames } = selectVariants(benchVariants('http://127.0.0.1:9'), settings);
+  const { proxyNames, streamNames } = selectVariants(withCopies(benchVariants('http://127.0.0.1:9'), settings.variants), settings);
   const estimate = estimateSeconds(settings, proxyNames.length, streamNames.length);
   const limitMs = (estimate * 2 + 120) * 1000;
   const deadline = setTimeout(() => shutdown(1, `time limit of ${Math.round(limitMs / 1000)} s reached: stopping`), limitMs);
@@ -526,14 +531,12 @@ async function main() {
     fs.writeFileSync(path.join(tmpDir, 'owner.pid'), String(process.pid));
     const upstream = await startScript('upstream', LOAD_CORE, 'upstream.js', {});
     const targets = { direct: { pid: upstream.pid, url: upstream.url, info: upstream.info } };
-    const byName = new Map(benchVariants(upstream.url).map((v) => [v.name, v]));
+    const byName = new Map(withCopies(benchVariants(upstream.url), settings.variants).map((v) => [v.name, v]));
     const proxyVariants = proxyNames.map((n) => byName.get(n));
     const streamVariants = streamNames.map((n) => byName.get(n));
     const needed = [...new Set([...proxyNames, ...streamNames])].map((n) => byName.get(n));
-    for (const v of needed) {
-      if (v.kind === 'peer') targets[v.name] = await startScript('peer', PROXY_CORE, 'peer-fastify-proxy.js', { BENCH_UPSTREAM: upstream.url });
-      else if (v.kind === 'gateway') targets[v.name] = await startGateway(v);
-    }
+    const startTarget = (v) => (v.kind === 'peer' ? startScript('peer', PROXY_CORE, 'peer-fastify-proxy.js', { BENCH_UPSTREAM: upstream.url }) : startGateway(v));
+    for (const v of needed) if (v.kind !== 'direct') targets[v.name] = await startTarget(v);
     for (const v of needed) {
       const t = targets[v.name];
       results.processes[v.name] = { pid: t.pid, cpus: cpusAllowed(t.pid) };
@@ -556,6 +559,13 @@ async function main() {
       const runs = new Map(proxyVariants.map((v) => [v.name, []]));
       for (let round = 0; round < settings.rounds; round++) {
         for (const v of rotate(proxyVariants, round)) {
+          if (settings.fresh && round > 0 && v.kind !== 'direct') {
+            // One process's JIT and GC history moves its cost by up to ~15% (bench/README.md
+            // "Identical processes in one run"); a new one per round makes the median one over processes.
+            await stop(targets[v.name].info);
+            targets[v.name] = await startTarget(v);
+            await expectResponse(v.name, targets[v.name].url + PATHS.json, JSON_BYTES, v.requestHeaders);
+          }
           const r = await runLoad({
             url: targets[v.name].url + PATHS.json,
             headers: v.requestHeaders,
@@ -565,6 +575,7 @@ async function main() {
             cpuPids: cpuPids(v),
           });
           r.otherLoad = otherLoad(r);
+          if (v.kind !== 'direct') r.pid = targets[v.name].pid;
           runs.get(v.name).push(r);
           const c = r.cpu.proxy;
           process.stdout.write(

@@ -144,7 +144,7 @@ function describeRun(results) {
   const load = (xs) => xs.map((x) => x.toFixed(2)).join('/');
   let text =
     `${m.machine}, Node ${m.node}, ${m.date.slice(0, 10)}; ${pin}; ${timing.join(', ')}; ` +
-    `${s.rounds} round(s) alternating the variants, medians; load average ${load(m.loadAverageStart)} at start, ${load(m.loadAverageEnd)} at end`;
+    `${s.rounds} round(s) alternating the variants${s.fresh ? ' (1 KiB: a new process of each proxy every round)' : ''}, medians; load average ${load(m.loadAverageStart)} at start, ${load(m.loadAverageEnd)} at end`;
   if (m.otherLoad) {
     text +=
       `; other processes used a median ${num(m.otherLoad.core0 * 100)}% of core 0 (max ${num(m.otherLoad.maxCore0 * 100)}%) ` +

@@ -167,4 +167,19 @@ function benchVariants(upstreamUrl) {
   ];
 }
 
-module.exports = { generateRoutes, gatewayConfig, benchVariants, apiKeyEnv, FULL_POLICY_HEADERS, PATHS, AGAINST_BARE };
+/**
+ * `--variants=gateway-full,gateway-full#2` runs a second process of the same variant (same
+ * config, started the same way, measured in the same rotation): how far two identical processes
+ * differ within one run (bench/README.md "Identical processes in one run").
+ */
+function withCopies(variants, requestedNames) {
+  const copies = [];
+  for (const name of requestedNames ?? []) {
+    const match = /^(.+)#(\d+)$/.exec(name);
+    const base = match && variants.find((v) => v.name === match[1]);
+    if (base) copies.push({ ...base, name, label: `${base.label}, process #${match[2]}` });
+  }
+  return [...variants, ...copies];
+}
+
+module.exports = { generateRoutes, gatewayConfig, benchVariants, withCopies, apiKeyEnv, FULL_POLICY_HEADERS, PATHS, AGAINST_BARE };
