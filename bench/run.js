@@ -413,6 +413,10 @@ function aggregateStream(runs) {
     p99: median(runs.map((r) => r.latencyMs.p99)),
     cpuUsPerMiB: median(runs.map((r) => (r.cpu.proxy && r.bytes > 0 ? (r.cpu.proxy.sec * 1e6) / (r.bytes / MIB) : null))),
     cpuUtilisation: median(runs.map((r) => proxyCpu(r, 'utilisation'))),
+    // Busy share of each core during the measured runs (pinned runs only): when the load
+    // generator's core is full, the MiB/s and the tail are the load generator's, not the proxy's.
+    proxyCoreBusy: median(runs.map((r) => (pin && r.cores ? r.cores[`cpu${PROXY_CORE}`] : null))),
+    loadCoreBusy: median(runs.map((r) => (pin && r.cores ? r.cores[`cpu${LOAD_CORE}`] : null))),
   };
 }
 
