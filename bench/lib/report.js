@@ -120,8 +120,8 @@ function busy(proxyCore, loadCore) {
 
 /**
  * A variant whose load core (upstream + autocannon) was full is measured by the load
- * generator: how fairly autocannon reads its sockets decides the tail (bench/README.md,
- * "The 50-connection tail is the load generator's").
+ * generator: how fairly autocannon reads its sockets decides the tail
+ * (bench/README.md "The 50-connection tail is the load generator's").
  */
 function loadBoundNote(stream) {
   const bound = stream.order.filter((name) => stream.variants[name].median.loadCoreBusy >= LOAD_BOUND);
