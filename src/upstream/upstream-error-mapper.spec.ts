@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { Agent, errors, request } from 'undici';
+import { closedPort } from '../../test/support/upstream-fixture';
 import { GatewayError } from '../errors/gateway-error';
 import { mapUpstreamError, upstreamErrorKind } from './upstream-error-mapper';
 
@@ -16,14 +17,6 @@ async function listen<T extends AnyServer>(server: T): Promise<string> {
 async function close(server: AnyServer): Promise<void> {
   if ('closeAllConnections' in server) server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<string> {
-  const server = createNetServer();
-  const origin = await listen(server);
-  await close(server);
-  return origin;
 }
 
 /** The error a request rejects with; fails the test if it succeeds. */
@@ -63,7 +56,7 @@ describe('mapUpstreamError with real upstream failures', () => {
   }
 
   it('maps connection refused to kind "refused", 502 upstream_unreachable', async () => {
-    const origin = await closedPort();
+    const origin = `http://127.0.0.1:${await closedPort()}`;
     const error = await failure(request(`${origin}/x`, { dispatcher: agent }));
     expect((error as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
 

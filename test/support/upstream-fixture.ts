@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 
 export interface RecordedRequest {
   method: string;
@@ -70,11 +71,38 @@ export function echoHandler(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-/** A port on 127.0.0.1 with nothing listening (bound, then released). */
+/**
+ * A port on 127.0.0.1 that refuses connections and stays closed: one below the kernel's
+ * ephemeral range, which no server listening on port 0 (every fixture and gateway here) and no
+ * outgoing connection is given. A port bound on 0 and released could go to the next server
+ * started, the gateway under test included, which would then proxy to itself.
+ */
 export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const low = ephemeralRangeLow();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 1024 + Math.floor(Math.random() * (low - 1024));
+    if (await refusesConnections(port)) return port;
+  }
+  throw new Error(`no port between 1024 and ${low} refuses connections on 127.0.0.1`);
+}
+
+function ephemeralRangeLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 2048) return low;
+  } catch {
+    // Not Linux: the IANA dynamic range starts at 49152.
+  }
+  return 49152;
+}
+
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }
