@@ -22,10 +22,14 @@ import type { CancelSignal } from '../timeout/cancel-signal';
 export class ForwardHandler implements Dispatcher.DispatchHandler {
   private abortUpstream: ((reason?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
+  /** True while the sink's 'drain' resumes the upstream (from the first full write on). */
+  private listeningForDrain = false;
   private sink: Writable | null = null;
   private settled = false;
 
   constructor(
+    /** The target this attempt goes to: counted in its in-flight requests until the attempt settles. */
+    private readonly target: { inFlight: number },
     private readonly signal: CancelSignal,
     private readonly sinkFactory: ResponseSinkFactory,
     private readonly progress: AttemptProgress,
@@ -33,6 +37,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     private readonly reject: (error: unknown) => void,
     body: Readable | null,
   ) {
+    target.inFlight++;
     signal.addEventListener('abort', this.onAbort);
     // A body that fails before undici starts writing it has nobody else listening.
     body?.on('error', this.fail);
@@ -57,9 +62,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     // May throw (the request was cancelled meanwhile): undici then aborts the request with it.
     const sink = this.sinkFactory({ statusCode, headers: parseHeaders(rawHeaders) });
     this.sink = sink;
-    // One listener for the whole body: a full sink pauses the upstream, its 'drain' resumes it.
     this.resumeUpstream = resume;
-    sink.on('drain', resume);
     return true;
   }
 
@@ -68,7 +71,14 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
     // undici hands over an empty chunk each time it resumes a paused socket: nothing to write
     // (written, each would be a call into the socket for no byte).
     if (sink === null || this.settled || chunk.length === 0) return true;
-    return writeReleasingChunk(sink, chunk);
+    if (writeReleasingChunk(sink, chunk)) return true;
+    // A full sink pauses the upstream (false), its 'drain' resumes it. The listener is added at
+    // the first full write and kept for the rest of the body: most small responses never need one.
+    if (!this.listeningForDrain) {
+      this.listeningForDrain = true;
+      sink.on('drain', this.resumeUpstream!);
+    }
+    return false;
   }
 
   onComplete(): void {
@@ -101,7 +111,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler {
 
   protected settle(): void {
     this.settled = true;
+    this.target.inFlight--;
     this.signal.removeEventListener('abort', this.onAbort);
-    if (this.sink !== null && this.resumeUpstream !== null) this.sink.off('drain', this.resumeUpstream);
+    if (this.listeningForDrain) this.sink!.off('drain', this.resumeUpstream!);
   }
 }

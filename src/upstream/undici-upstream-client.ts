@@ -51,21 +51,17 @@ export class UndiciUpstreamClient implements UpstreamClient {
     return this.balancer.pick(avoid);
   }
 
-  async forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory, progress: AttemptProgress): Promise<void> {
+  /** Not async: the attempt's promise is the only one (the handler counts the target's in-flight requests). */
+  forward(target: UpstreamTarget, request: UpstreamRequest, sink: ResponseSinkFactory, progress: AttemptProgress): Promise<void> {
     const { signal, body } = request;
-    if (signal.aborted) throw signal.reason;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
     const pool = this.pools.get(target)!;
-    target.inFlight++;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        pool.dispatch(
-          { method: request.method, path: target.basePath + request.path, headers: request.headers, body },
-          new ForwardHandler(signal, sink, progress, resolve, reject, body),
-        );
-      });
-    } finally {
-      target.inFlight--;
-    }
+    return new Promise<void>((resolve, reject) => {
+      pool.dispatch(
+        { method: request.method, path: target.basePath + request.path, headers: request.headers, body },
+        new ForwardHandler(target, signal, sink, progress, resolve, reject, body),
+      );
+    });
   }
 
   async upgrade(target: UpstreamTarget, request: UpstreamRequest & { readonly protocol: string }, sink: ResponseSinkFactory, onUpgraded: OnUpgraded): Promise<void> {
@@ -74,20 +70,17 @@ export class UndiciUpstreamClient implements UpstreamClient {
     // A connection of its own: a switched socket leaves its client for good, and one whose
     // handshake is abandoned (deadline, client gone) must be closed, not left in a pool.
     const connection = new Client(target.origin, { connect: { timeout: this.settings.connectTimeoutMs } });
-    target.inFlight++;
     try {
       await new Promise<void>((resolve, reject) => {
         connection.dispatch(
           { method: 'GET', path: target.basePath + request.path, headers: request.headers, upgrade: request.protocol },
-          new UpgradeHandler(signal, sink, { requestWritten: false }, resolve, reject, null, onUpgraded),
+          new UpgradeHandler(target, signal, sink, { requestWritten: false }, resolve, reject, null, onUpgraded),
         );
       });
       void connection.close();
     } catch (error) {
       void connection.destroy();
       throw error;
-    } finally {
-      target.inFlight--;
     }
   }
 

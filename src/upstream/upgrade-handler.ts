@@ -14,6 +14,7 @@ export type OnUpgraded = (statusCode: number, headers: IncomingHttpHeaders, sock
  */
 export class UpgradeHandler extends ForwardHandler {
   constructor(
+    target: { inFlight: number },
     signal: CancelSignal,
     sinkFactory: ResponseSinkFactory,
     progress: AttemptProgress,
@@ -22,7 +23,7 @@ export class UpgradeHandler extends ForwardHandler {
     body: Readable | null,
     private readonly onUpgraded: OnUpgraded,
   ) {
-    super(signal, sinkFactory, progress, resolve, reject, body);
+    super(target, signal, sinkFactory, progress, resolve, reject, body);
   }
 
   onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
