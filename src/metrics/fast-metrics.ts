@@ -10,7 +10,7 @@ import { Counter, Histogram, type CounterConfiguration, type HistogramConfigurat
 
 type LabelValues = Record<string, string | number>;
 
-class CounterChild {
+export class CounterChild {
   value = 0;
   constructor(readonly labels: LabelValues) {}
 }
@@ -26,7 +26,7 @@ export class FastCounter<T extends string> extends Counter<T> {
 
   /** The counter of one label set (values in labelNames order), created on first use. */
   child(...values: string[]): CounterChild {
-    const key = values.join('\u0000');
+    const key = keyOf(values);
     let child = this.children.get(key);
     if (!child) this.children.set(key, (child = new CounterChild(labelsOf(this.names, values))));
     return child;
@@ -39,7 +39,7 @@ export class FastCounter<T extends string> extends Counter<T> {
   }
 }
 
-class HistogramChild {
+export class HistogramChild {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
@@ -80,7 +80,7 @@ export class FastHistogram<T extends string> extends Histogram<T> {
   }
 
   child(...values: string[]): HistogramChild {
-    const key = values.join('\u0000');
+    const key = keyOf(values);
     let child = this.children.get(key);
     if (!child) this.children.set(key, (child = new HistogramChild(labelsOf(this.names, values), this.bounds)));
     return child;
@@ -112,6 +112,11 @@ export class FastHistogram<T extends string> extends Histogram<T> {
     }
     return out as Awaited<ReturnType<Histogram<T>['get']>>['values'];
   }
+}
+
+/** The map key of a label set; a single value is its own key (no string built). */
+function keyOf(values: readonly string[]): string {
+  return values.length === 1 ? values[0] : values.join('\u0000');
 }
 
 function labelsOf(names: readonly string[], values: readonly string[]): LabelValues {

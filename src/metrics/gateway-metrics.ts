@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from './fast-metrics';
+import { RouteMeters } from './route-meters';
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -27,6 +28,7 @@ export class GatewayMetrics {
   private permitSource: () => readonly PermitGaugeSource[] = () => [];
   private targetSource: () => readonly TargetHealthSource[] = () => [];
   private rateLimitKeySource: () => number | null = () => null;
+  private readonly metersByRoute = new Map<string, RouteMeters>();
 
   readonly requests = new FastCounter({
     name: 'gateway_requests_total',
@@ -146,6 +148,13 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The request metrics of one route ('' for requests no route matched), resolved once. */
+  routeMeters(route: string): RouteMeters {
+    let meters = this.metersByRoute.get(route);
+    if (meters === undefined) this.metersByRoute.set(route, (meters = new RouteMeters(this, route)));
+    return meters;
   }
 
   /** Where the permit gauges read their live values at scrape time. */

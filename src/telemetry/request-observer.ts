@@ -8,8 +8,6 @@ import type { GatewayMetrics } from '../metrics/gateway-metrics';
 import type { RequestContext } from '../trace/request-context';
 import { formatAccessLogLine } from './access-log-line';
 
-const METHOD_LABELS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY']);
-const STATUS_CLASS: readonly string[] = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const REJECTION_CODES = new Set(['rate_limited', 'concurrency_limit', 'queue_timeout']);
 
 /**
@@ -94,13 +92,13 @@ export class RequestObserver {
     }
 
     const m = this.metrics;
-    const method = req.method && METHOD_LABELS.has(req.method) ? req.method : 'OTHER';
-    m.requests.child(route, method, STATUS_CLASS[Math.floor(status / 100)] ?? 'other', code ?? '').value++;
-    m.requestDuration.child(route).observe(durationMs / 1000);
+    const meters = m.routeMeters(route);
+    meters.countRequest(req.method, status, code);
+    meters.duration.observe(durationMs / 1000);
     if (upstreamMs !== null && context.upstream !== null) m.upstreamDuration.child(context.upstream).observe(upstreamMs / 1000);
     if (code !== null && REJECTION_CODES.has(code)) m.rejections.inc({ route, code });
-    if (context.bytesIn > 0) m.requestBytes.child(route).value += context.bytesIn;
-    m.responseBytes.child(route).value += bytesOut;
+    if (context.bytesIn > 0) meters.requestBytes.value += context.bytesIn;
+    meters.responseBytes.value += bytesOut;
     const binding = context.binding;
     if (binding !== null) {
       const now = Date.now();
