@@ -20,8 +20,9 @@ export class RequestEnd {
   private done = false;
   private readonly socket: TrackedSocket | null;
 
-  constructor(private readonly res: ServerResponse) {
-    res.once('close', this.end);
+  constructor(res: ServerResponse) {
+    // on, not once (which wraps the listener), and never removed: a later 'close' finds it done.
+    res.on('close', this.end);
     const socket = res.req.socket as TrackedSocket | null;
     this.socket = socket;
     if (socket === null) return;
@@ -61,7 +62,6 @@ export class RequestEnd {
   private readonly end = (): void => {
     if (this.done) return;
     this.done = true;
-    this.res.off('close', this.end);
     this.socket?.[OPEN_ON_SOCKET]?.delete(this);
     const callbacks = this.callbacks;
     this.callbacks = [];

@@ -59,12 +59,15 @@ class MatchState {
 export class RouteTable {
   private readonly root = new TrieNode();
   private readonly regexRoutes: CompiledRoute[] = [];
+  /** managementPrefix + '/', built once. */
+  private readonly managementDir: string;
   readonly routes: readonly CompiledRoute[];
 
   constructor(
     settings: readonly RouteSettings[],
     private readonly managementPrefix: string,
   ) {
+    this.managementDir = `${managementPrefix}/`;
     this.routes = settings.map((s) => new CompiledRoute(s));
     for (const route of this.routes) {
       if (route.pattern === null) this.regexRoutes.push(route);
@@ -79,7 +82,7 @@ export class RouteTable {
 
   match(request: RouteRequest): RouteMatch {
     const { path } = request;
-    if (path === this.managementPrefix || path.startsWith(`${this.managementPrefix}/`)) return NO_ROUTE;
+    if (path === this.managementPrefix || path.startsWith(this.managementDir)) return NO_ROUTE;
     const state = new MatchState(request.method, hostWithoutPort(request.host), request.headers);
     const segments = path.slice(1).split('/');
     if (!this.visit(this.root, segments, 0, [], state)) {

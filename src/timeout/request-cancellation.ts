@@ -42,6 +42,12 @@ export class RequestCancellation implements CancelSignal {
   }
 
   removeEventListener(_type: 'abort', listener: () => void): void {
+    // Usually the one just added: no search.
+    const last = this.listeners.length - 1;
+    if (last >= 0 && this.listeners[last] === listener) {
+      this.listeners.pop();
+      return;
+    }
     const at = this.listeners.indexOf(listener);
     if (at !== -1) this.listeners.splice(at, 1);
   }
