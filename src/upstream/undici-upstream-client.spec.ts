@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { closedPort, startUpstream, type UpstreamFixture } from '../../test/support/upstream-fixture';
 import { validateGatewayConfig } from '../config/config-validator';
 import type { CancelSignal } from '../timeout/cancel-signal';
@@ -31,6 +31,44 @@ class TestSignal implements CancelSignal {
 function clientFor(url: string): UndiciUpstreamClient {
   const config = validateGatewayConfig({ upstreams: { u: { targets: [url] } }, routes: [{ id: 'r', path: '/*', upstream: 'u' }] });
   return new UndiciUpstreamClient(config.upstreams.u);
+}
+
+/**
+ * A sink that behaves like the client's socket, which is what the gateway writes into: a chunk's
+ * write callback runs once the sink has taken its bytes (the client then frees the chunk's memory
+ * on Node 22+, chunk-release.ts), and it takes none until opened, so writes pile up and fill it.
+ */
+class GatedSink extends Writable {
+  received = 0;
+  readonly full: Promise<void>;
+  private markFull!: () => void;
+  private held: (() => void) | null = null;
+  private isOpen = false;
+
+  constructor() {
+    super({ highWaterMark: 64 * 1024 });
+    this.full = new Promise<void>((resolve) => (this.markFull = resolve));
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.received += chunk.length;
+    if (this.isOpen) callback();
+    else this.held = callback;
+  }
+
+  /** Reports the first write that finds the sink full (the one that returns false). */
+  override write(chunk: unknown, ...rest: unknown[]): boolean {
+    const accepted = (Writable.prototype.write as (chunk: unknown, ...rest: unknown[]) => boolean).call(this, chunk, ...rest);
+    if (!accepted) this.markFull();
+    return accepted;
+  }
+
+  open(): void {
+    this.isOpen = true;
+    const held = this.held;
+    this.held = null;
+    held?.();
+  }
 }
 
 function collect(into: Buffer[]): Writable {
@@ -145,23 +183,14 @@ describe('UndiciUpstreamClient in-flight count and backpressure (real upstream o
   it('resumes the upstream once a sink that filled drains, to the last byte', async () => {
     const client = clientFor(upstream.url);
     const target = client.targets[0];
-    // Nobody reads the sink until a write has found it full: from then on the body only moves if
-    // the client waits for 'drain' and resumes the upstream (else the call never ends).
-    const sink = new PassThrough({ highWaterMark: 64 * 1024 });
-    let markFull!: () => void;
-    const full = new Promise<void>((resolve) => (markFull = resolve));
-    const write = sink.write.bind(sink) as (chunk: Buffer, callback?: (error?: Error | null) => void) => boolean;
-    (sink as unknown as { write: typeof write }).write = (chunk, callback) => {
-      const accepted = write(chunk, callback);
-      if (!accepted) markFull();
-      return accepted;
-    };
+    const sink = new GatedSink();
     const done = client.forward(target, request('/big', new TestSignal()), () => sink, { requestWritten: false });
-    await full;
-    let received = 0;
-    sink.on('data', (chunk: Buffer) => (received += chunk.length));
-    await Promise.all([done, once(sink, 'end')]);
-    expect(received).toBe(128 * 64 * 1024);
+    // Nothing leaves the sink until a write has found it full: from then on the body only moves if
+    // the client waits for 'drain' and resumes the upstream (else the call never ends).
+    await sink.full;
+    sink.open();
+    await Promise.all([done, once(sink, 'finish')]);
+    expect(sink.received).toBe(128 * 64 * 1024);
     expect(target.inFlight).toBe(0);
     await client.close();
   });
