@@ -24,6 +24,8 @@ const CAN_TRANSFER = typeof (ArrayBuffer.prototype as Partial<TransferableArrayB
  *   no next response, no remainder undici put back on the socket, not a slice of Buffer's pool).
  * - The write's callback must have run without error: the socket (libuv, TLS) is then done with
  *   the bytes. A failed write may never have reached the socket; that chunk is left to the collector.
+ *   So the sink must be one whose callback means the bytes are gone, as the client's response is;
+ *   a stream that queues what it was given (a PassThrough, a Transform) calls back too early.
  */
 export function writeReleasingChunk(sink: Writable, chunk: Buffer): boolean {
   const memory = chunk.buffer;
