@@ -65,6 +65,8 @@ export class RequestObserver {
     bytesOut: number,
   ): void {
     const durationMs = performance.now() - context.startedAt;
+    // One wall-clock reading for the access line and the live figures.
+    const now = Date.now();
     const route = context.route ?? '';
     const upstreamMs = context.upstreamHeadersAt > 0 ? context.upstreamHeadersAt - context.upstreamStartedAt : null;
     if (this.logger.isLevelEnabled('info')) {
@@ -86,7 +88,7 @@ export class RequestObserver {
             traceId: context.traceId,
             requestId: context.requestId,
           },
-          Date.now(),
+          now,
         ),
       );
     }
@@ -101,7 +103,6 @@ export class RequestObserver {
     meters.responseBytes.value += bytesOut;
     const binding = context.binding;
     if (binding !== null) {
-      const now = Date.now();
       // A WebSocket's latency is its handshake, not its lifetime.
       const latencyMs = context.upgraded ? context.upstreamHeadersAt - context.startedAt : durationMs;
       binding.routeTraffic.record(now, status, code, latencyMs);
