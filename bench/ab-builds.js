@@ -11,6 +11,9 @@
  * runs the gateways at LOG_LEVEL=info (one access line per request, read and dropped) instead of warn;
  * --policies runs the full-policy route of bench/README.md instead of the bare one (access log included).
  * BENCH_NODE picks the Node binary (e.g. Node 24 from a Node 20 host, as in bench/README.md).
+ * With --stream, BENCH_STREAM_CONNECTIONS (8) sets the connections and BENCH_STREAM_RATE, if set,
+ * a fixed number of requests per second over all of them (autocannon's -R), and each round
+ * prints its p99 too.
  * Linux only (taskset, /proc); loopback only; everything it starts it kills.
  */
 require('./lib/orphan-guard');
@@ -49,9 +52,12 @@ const median = (xs) => {
 
 function load(port, secs) {
   // The bench upstream answers any path containing /files/big with 10 MiB.
-  const [connections, target] = stream ? ['8', policies ? PATHS.stream : '/bare/files/big.bin'] : ['50', policies ? PATHS.json : '/bare/x'];
+  const [connections, target] = stream
+    ? [process.env.BENCH_STREAM_CONNECTIONS || '8', policies ? PATHS.stream : '/bare/files/big.bin']
+    : ['50', policies ? PATHS.json : '/bare/x'];
   const headers = policies ? Object.entries(FULL_POLICY_HEADERS).flatMap(([k, v]) => ['-H', `${k}=${v}`]) : [];
-  return autocannonOnCore(NODE, 1, ['-c', connections, '-d', String(secs), ...headers, `http://127.0.0.1:${port}${target}`]);
+  const rate = stream && process.env.BENCH_STREAM_RATE ? ['-R', process.env.BENCH_STREAM_RATE] : [];
+  return autocannonOnCore(NODE, 1, ['-c', connections, '-d', String(secs), ...rate, ...headers, `http://127.0.0.1:${port}${target}`]);
 }
 
 async function round(name, upstreamPort) {
@@ -73,7 +79,7 @@ async function round(name, upstreamPort) {
   const errors = result.errors + result.non2xx;
   if (stream) {
     const mib = result.throughput.total / 2 ** 20;
-    return { build: name, rate: +(result.throughput.average / 2 ** 20).toFixed(1), cpuUs: +(cpuMicros / mib).toFixed(1), errors };
+    return { build: name, rate: +(result.throughput.average / 2 ** 20).toFixed(1), cpuUs: +(cpuMicros / mib).toFixed(1), p99: result.latency.p99, errors };
   }
   return { build: name, rate: Math.round(result.requests.average), cpuUs: +(cpuMicros / result.requests.total).toFixed(1), errors };
 }
@@ -94,7 +100,8 @@ async function round(name, upstreamPort) {
   console.log(`node ${execFileSync(NODE, ['--version']).toString().trim()}`);
   for (const name of names) {
     const [rate, cpu] = [median(results[name].map((r) => r.rate)), median(results[name].map((r) => r.cpuUs))];
-    console.log(`${name} ${builds[name]}: median ${stream ? `${rate.toFixed(1)} MiB/s` : `${Math.round(rate)} req/s`}, ${cpu.toFixed(1)} CPU µs/${stream ? 'MiB' : 'request'}`);
+    const p99 = stream ? `, p99 ${median(results[name].map((r) => r.p99))} ms` : '';
+    console.log(`${name} ${builds[name]}: median ${stream ? `${rate.toFixed(1)} MiB/s` : `${Math.round(rate)} req/s`}, ${cpu.toFixed(1)} CPU µs/${stream ? 'MiB' : 'request'}${p99}`);
   }
   process.exit(0);
 })().catch((error) => {

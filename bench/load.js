@@ -4,6 +4,8 @@
  * Usage: node bench/load.js '<json options>'; prints one JSON line with the result.
  *
  * Options: url, headers (sent with every request), connections, warmupSec, durationSec, timeoutSec,
+ *          rate                  requests per second over all connections (autocannon's overallRate),
+ *                                unset for as many as the connections can make,
  *          cpuPids {label: pid}  CPU time sampled right before and right after the measured run,
  *          rssPids {label: pid}  VmRSS sampled every rssIntervalMs during warm-up and measured run.
  */
@@ -11,11 +13,11 @@ require('./lib/orphan-guard');
 const autocannon = require('autocannon');
 const { coreBusy, coreTimes, cpuSeconds, cpusAllowed, memoryKb } = require('./lib/procfs');
 
-function cannon(url, connections, durationSec, timeoutSec, headers) {
+function cannon(url, connections, durationSec, timeoutSec, headers, rate) {
+  const options = { url, connections, duration: durationSec, pipelining: 1, timeout: timeoutSec, headers };
+  if (rate) options.overallRate = rate;
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration: durationSec, pipelining: 1, timeout: timeoutSec, headers }, (error, result) =>
-      error ? reject(error) : resolve(result),
-    );
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
   });
 }
 
@@ -42,14 +44,14 @@ async function main() {
   };
   const rssTimer = Object.keys(rssPids).length > 0 ? setInterval(sampleRss, opts.rssIntervalMs || 25) : null;
 
-  if (opts.warmupSec > 0) await cannon(opts.url, opts.connections, opts.warmupSec, timeoutSec, opts.headers);
+  if (opts.warmupSec > 0) await cannon(opts.url, opts.connections, opts.warmupSec, timeoutSec, opts.headers, opts.rate);
 
   const before = {};
   for (const [label, pid] of Object.entries(cpuPids)) before[label] = cpuSeconds(pid);
   const cores0 = coreTimes();
   const self0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const result = await cannon(opts.url, opts.connections, opts.durationSec, timeoutSec, opts.headers);
+  const result = await cannon(opts.url, opts.connections, opts.durationSec, timeoutSec, opts.headers, opts.rate);
   const wallSec = Number(process.hrtime.bigint() - t0) / 1e9;
   const served = result.requests.total;
   const cpu = {};

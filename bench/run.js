@@ -41,7 +41,8 @@ const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [options])
   --help
 
   More env: BENCH_CONNECTIONS (50), BENCH_STREAM_CONNECTIONS (8), BENCH_STREAM_WARMUP (2),
-  BENCH_STREAM_DURATION (5), BENCH_MICRO_ITERATIONS (1000000), BENCH_MICRO_ROUNDS (7),
+  BENCH_STREAM_DURATION (5), BENCH_STREAM_RATE (unset: as fast as the connections go; N: N requests
+  per second over all connections, the same offered load for every variant), BENCH_MICRO_ITERATIONS (1000000), BENCH_MICRO_ROUNDS (7),
   BENCH_GATEWAY_LOG_LEVEL (warn), BENCH_POLICIES=1, BENCH_CASES=..., BENCH_QUICK=1,
   BENCH_NODE=<path of a node binary> to run every process of the benchmark on another Node
   (e.g. BENCH_NODE=$(npx -y -p node@24 -- which node) for the Docker/CI runtime).
@@ -99,6 +100,7 @@ function parseSettings(argv, env) {
     streamConnections: number('BENCH_STREAM_CONNECTIONS', undefined, 'BENCH_STREAM_CONNECTIONS', 8, 1, 64, true),
     streamWarmupSec: number('BENCH_STREAM_WARMUP', undefined, 'BENCH_STREAM_WARMUP', defaults.streamWarmupSec, 0, 120, false),
     streamDurationSec: number('BENCH_STREAM_DURATION', undefined, 'BENCH_STREAM_DURATION', defaults.streamDurationSec, 1, 300, false),
+    streamRate: number('BENCH_STREAM_RATE', undefined, 'BENCH_STREAM_RATE', null, 1, 10_000, true),
     microIterations: number('BENCH_MICRO_ITERATIONS', undefined, 'BENCH_MICRO_ITERATIONS', defaults.microIterations, 1000, 1e8, true),
     microRounds: number('BENCH_MICRO_ROUNDS', undefined, 'BENCH_MICRO_ROUNDS', defaults.microRounds, 1, 50, true),
     gatewayLogLevel: env.BENCH_GATEWAY_LOG_LEVEL || 'warn',
@@ -641,6 +643,7 @@ async function main() {
             connections: settings.streamConnections,
             warmupSec: settings.streamWarmupSec,
             durationSec: settings.streamDurationSec,
+            rate: settings.streamRate,
             timeoutSec: 30,
             cpuPids: pids,
             rssPids: pids.proxy ? { proxy: pids.proxy } : {},

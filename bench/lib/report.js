@@ -98,7 +98,8 @@ function streamSection(results, markdown) {
       problems(v.totals),
     ];
   });
-  const head = `10 MiB streamed response, ${settings.streamConnections} connections (GET ${results.paths.stream}), medians of ${settings.rounds} round(s)`;
+  const rate = settings.streamRate ? `, ${settings.streamRate} requests/s offered` : '';
+  const head = `10 MiB streamed response, ${settings.streamConnections} connections${rate} (GET ${results.paths.stream}), medians of ${settings.rounds} round(s)`;
   const t = table(['variant', 'MiB/s', 'p50 ms', 'p99 ms', 'CPU µs/MiB', 'busy: proxy / load core', 'RSS before MiB', 'peak RSS MiB', 'non-2xx/err/timeout'], rows, markdown);
   const r = stream.ratios;
   const growth = stream.rssGrowthMiB;
