@@ -41,8 +41,9 @@ const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [options])
   --help
 
   More env: BENCH_CONNECTIONS (50), BENCH_STREAM_CONNECTIONS (8), BENCH_STREAM_WARMUP (2),
-  BENCH_STREAM_DURATION (5), BENCH_STREAM_RATE (unset: as fast as the connections go; N: N requests
-  per second over all connections, the same offered load for every variant), BENCH_MICRO_ITERATIONS (1000000), BENCH_MICRO_ROUNDS (7),
+  BENCH_STREAM_DURATION (5), BENCH_STREAM_RATE (unset: as fast as the connections go; N: N
+  requests per second over all connections, the same offered load for every variant),
+  BENCH_MICRO_ITERATIONS (1000000), BENCH_MICRO_ROUNDS (7),
   BENCH_GATEWAY_LOG_LEVEL (warn), BENCH_POLICIES=1, BENCH_CASES=..., BENCH_QUICK=1,
   BENCH_NODE=<path of a node binary> to run every process of the benchmark on another Node
   (e.g. BENCH_NODE=$(npx -y -p node@24 -- which node) for the Docker/CI runtime).
